@@ -1,0 +1,98 @@
+"""The ``voyager-analysis`` command line.
+
+Each subcommand lives in its own module in this folder and defines ``HELP`` (one line),
+``add_arguments(parser)`` and ``run(args) -> int``. Modules here import only argparse at import time;
+heavy libraries are imported inside ``run`` so that ``--help`` is instant. Commands are discovered
+automatically, so adding one means adding one file.
+
+User errors (:class:`~voyager_analysis.errors.InputError`, bad options) print one line
+``error: ...`` on stderr and exit 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from voyager_analysis import __version__
+from voyager_analysis.errors import InputError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line and exits 2."""
+
+    def error(self, message: str):  # noqa: D102
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
+def _commands():
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    return {name.replace("_", "-"): importlib.import_module(f"{__name__}.{name}") for name in names}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="voyager-analysis",
+        description="Analysis suite for the Voyager infrastructure roadmap (0 -> 100K users).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, module in _commands().items():
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        if not p.get_default("run"):
+            p.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+# --- helpers shared by the command modules -------------------------------------------------------------------
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON (stable keys)")
+
+
+def print_json(payload) -> None:
+    print(json.dumps(payload, indent=2, sort_keys=False, allow_nan=False, default=_jsonable))
+
+
+def _jsonable(obj):
+    import numpy as np
+
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def print_table(df, floatfmt: str = "{:,.4g}") -> None:
+    """Print a DataFrame as a plain aligned text table."""
+    import pandas as pd
+
+    with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200,
+                           "display.max_colwidth", 80, "display.float_format", floatfmt.format):
+        print(df.to_string(index=False))
