@@ -176,7 +176,7 @@ class ExampleTruth:
     archive_after_months: int = 6
     monthly_churn: float = 0.08
     pro_conversion: float = 0.045
-    max_conversion: float = 0.001
+    max_conversion: float = 0.0008
     searches_per_user: float = 6.0
     upstash_commands_per_user: float = 1500.0
     invocations_per_message: float = 3.0
@@ -185,8 +185,7 @@ class ExampleTruth:
     usage_noise_sd: float = 0.05
 
 
-def example_metrics(prices, pro_price_usd: float, max_price_usd: float, seed: int = config.DEFAULT_SEED,
-                    truth: ExampleTruth = ExampleTruth()):
+def example_metrics(prices, roadmap, seed: int = config.DEFAULT_SEED, truth: ExampleTruth = ExampleTruth()):
     """Generate the synthetic monthly metrics shipped in ``data/metrics/example_monthly.csv``.
 
     Users follow a logistic curve ``K / (1 + exp(-r (t - t0)))`` with log-normal noise. Messages per user
@@ -194,12 +193,21 @@ def example_metrics(prices, pro_price_usd: float, max_price_usd: float, seed: in
     the Sonnet share falls linearly. Hot storage accumulates ``stored_kb_per_message``; from
     ``archival_start_month`` data older than ``archive_after_months`` moves to S3. Each component's cost is
     usage x the list prices in ``prices`` (a :class:`~voyager_analysis.assumptions.PriceBook`) plus the
-    plan fees below; Stripe charges the list percentage + fixed fee per subscriber. Every draw comes from
+    plan fees below; Stripe charges the list percentage + fixed fee per subscriber. The synthetic company
+    follows the roadmap's plan (read from ``roadmap``, a :class:`~voyager_analysis.assumptions.Roadmap`): Pro and
+    Max prices, Redis from Phase 1, Neon's Scale tier from Phase 1's user count, background jobs from
+    Phase 2's start month, dedicated search from the roadmap's search threshold. Every draw comes from
     ``numpy.random.default_rng(seed)``.
     """
     import pandas as pd
 
     tr = truth
+    pro_price_usd = roadmap.get("revenue_assumptions.pro_price").value
+    max_price_usd = roadmap.get("revenue_assumptions.max_price").value
+    scale_tier_users = roadmap.get("phases.phase_1.users").low
+    redis_month = roadmap.get("phases.phase_1.months").low
+    jobs_month = roadmap.get("phases.phase_2.months").low
+    search_users = roadmap.get("thresholds.search_upgrade_users").value
     rng = np.random.default_rng(seed)
     n = tr.n_months
     t = np.arange(n, dtype=float)
@@ -232,17 +240,17 @@ def example_metrics(prices, pro_price_usd: float, max_price_usd: float, seed: in
     svc = prices.service
     hours = 730.0
     cu = tr.neon_cu_at_1k_users * (users / 1e3) ** tr.neon_cu_elasticity
-    cu_price = np.where(users < 5000, svc("neon_compute_launch").price_usd, svc("neon_compute_scale").price_usd)
+    cu_price = np.where(users < scale_tier_users, svc("neon_compute_launch").price_usd, svc("neon_compute_scale").price_usd)
     costs = {
         "vercel": svc("vercel_pro_seat").price_usd
         + messages * tr.invocations_per_message * svc("vercel_function_invocations").price_usd / 1e6
         + 0.003 * users,
         "neon": cu * hours * cu_price + storage * svc("neon_storage").price_usd,
-        "upstash": np.where(t >= 6, users * tr.upstash_commands_per_user * svc("upstash_commands").price_usd / 1e5, 0),
-        "inngest": np.where(t >= 9, 50 + 0.003 * users, 0),
+        "upstash": np.where(t >= redis_month, users * tr.upstash_commands_per_user * svc("upstash_commands").price_usd / 1e5, 0),
+        "inngest": np.where(t >= jobs_month, 50 + 0.003 * users, 0),
         "s3": archived * svc("s3_standard_storage").price_usd
         + np.where(archived > 0, users * 2 * svc("s3_put_requests").price_usd / 1e3, 0),
-        "search": np.where(users >= 50_000, 60.0, 0.0),
+        "search": np.where(users >= search_users, 60.0, 0.0),
         "claude": input_tokens / 1e6 * mix_in + output_tokens / 1e6 * mix_out,
         "monitoring": 26 + 0.002 * users,
         "stripe": (pro * pro_price_usd + mx * max_price_usd) * svc("stripe_card_percent").price_usd

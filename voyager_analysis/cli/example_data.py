@@ -16,8 +16,7 @@ def run(args) -> int:
 
     roadmap = assumptions.load_roadmap()
     prices = assumptions.load_prices()
-    df = metrics.example_metrics(prices, roadmap.get("revenue_assumptions.pro_price").value,
-                                 roadmap.get("revenue_assumptions.max_price").value, seed=args.seed)
+    df = metrics.example_metrics(prices, roadmap, seed=args.seed)
     path = metrics.write_example_metrics(df, args.out, args.seed)
     print(f"wrote {path} ({len(df)} months, synthetic, seed {args.seed})")
     return 0

@@ -1,0 +1,199 @@
+"""Sensitivity analysis in the SALib style: plain functions over numpy arrays, problems as data.
+
+A *problem* is SALib's dict ``{"num_vars": k, "names": [...], "bounds": [[low, high], ...], "dists": [...]}``
+(build one from ranged figures with :func:`problem_from_figures`). A *model* ``func`` takes an ``(N, k)``
+array, one row per set of inputs with the columns in the problem's order, and returns ``N`` outputs; it
+must be vectorised (no Python loop over rows). :func:`kwargs_model` turns a keyword function of the
+package (``routing.monthly_cost_usd(users=..., sonnet_share=...)``) into such a model.
+
+- :func:`tornado`: one input at a time at the low and high end of its range, the others at ``base``.
+- :func:`sobol`: variance-based first-order (S1) and total (ST) indices with bootstrap confidence
+  intervals, sampled and estimated by SALib (``SALib.sample.sobol`` + ``SALib.analyze.sobol``);
+  :func:`to_results` turns the table into the ``{"input": {"S1", "S1_conf", "ST", "ST_conf"}}`` JSON that
+  every notebook puts under ``results["sensitivity"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from voyager_analysis import config
+from voyager_analysis.errors import InputError, unknown_name
+
+#: Figure distributions -> SALib distribution names.
+SALIB_DISTS = {"uniform": "unif", "triangular": "triang", "loguniform": "logunif"}
+SOBOL_COLUMNS = ["S1", "S1_conf", "ST", "ST_conf"]
+
+
+def problem_from_figures(figures: Mapping[str, Any]) -> dict:
+    """A SALib problem from ranged inputs.
+
+    ``figures`` maps each input name to a :class:`~voyager_analysis.assumptions.Figure` (its ``low``,
+    ``high`` and ``distribution``: uniform, triangular with ``mode``, or log-uniform) or to a plain
+    ``(low, high)`` pair (uniform). A point value (low == high) is an error: an input without a range
+    has no sensitivity to measure; leave it out and pass it as a fixed value instead.
+    """
+    if not figures:
+        raise InputError("a sensitivity problem needs at least one ranged input")
+    names, bounds, dists = [], [], []
+    for name, fig in figures.items():
+        if hasattr(fig, "low") and hasattr(fig, "high"):
+            low, high = float(fig.low), float(fig.high)
+            dist = getattr(fig, "distribution", "uniform") or "uniform"
+            mode = getattr(fig, "mode", None)
+        else:
+            try:
+                low, high = (float(x) for x in fig)
+            except (TypeError, ValueError):
+                raise InputError(f"sensitivity input '{name}': expected a Figure or a (low, high) pair, "
+                                 f"got {fig!r}") from None
+            dist, mode = "uniform", None
+        if not (np.isfinite(low) and np.isfinite(high)):
+            raise InputError(f"sensitivity input '{name}': low and high must be finite, got {low}, {high}")
+        if not low < high:
+            raise InputError(f"sensitivity input '{name}': needs a range with low < high, got {low:g}-{high:g}"
+                             " (a point value has no sensitivity; pass it as a fixed value)")
+        if dist not in SALIB_DISTS:
+            raise InputError(f"sensitivity input '{name}': " + unknown_name("distribution", dist, SALIB_DISTS))
+        if dist == "triangular":
+            if mode is None:
+                raise InputError(f"sensitivity input '{name}': a triangular distribution needs a mode")
+            bounds.append([low, high, (float(mode) - low) / (high - low)])
+        else:
+            if dist == "loguniform" and low <= 0:
+                raise InputError(f"sensitivity input '{name}': a log-uniform range needs low > 0")
+            bounds.append([low, high])
+        names.append(str(name))
+        dists.append(SALIB_DISTS[dist])
+    return {"num_vars": len(names), "names": names, "bounds": bounds, "dists": dists}
+
+
+def ranges(problem: Mapping) -> np.ndarray:
+    """The ``(k, 2)`` array of (low, high) of each input of a problem (for any SALib distribution used here)."""
+    return np.array([[float(b[0]), float(b[1])] for b in problem["bounds"]])
+
+
+def kwargs_model(fn: Callable[..., Any], names: Sequence[str], **fixed: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """Wrap a vectorised keyword function as a model of an ``(N, k)`` array.
+
+    ``kwargs_model(f, ["a", "b"], c=2)(X)`` returns ``f(a=X[:, 0], b=X[:, 1], c=2)`` as a 1-D float array.
+    """
+    names = list(names)
+    clash = sorted(set(names) & set(fixed))
+    if clash:
+        raise InputError(f"input(s) {', '.join(clash)} are both ranged and fixed; pass each once")
+
+    def model(X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        kwargs = {name: X[:, i] for i, name in enumerate(names)}
+        return np.asarray(fn(**kwargs, **fixed), dtype=float).reshape(len(X))
+
+    model.__name__ = getattr(fn, "__name__", "model")
+    return model
+
+
+def _evaluate(func: Callable[[np.ndarray], Any], X: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    Y = np.asarray(func(X), dtype=float)
+    if Y.shape != (len(X),):
+        raise ValueError(f"the model must return one output per row: expected shape ({len(X)},), got {Y.shape}")
+    bad = ~np.isfinite(Y)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        at = ", ".join(f"{n}={x:g}" for n, x in zip(names, X[i]))
+        raise InputError(f"the model output is not finite at {at}; narrow the input ranges")
+    return Y
+
+
+def _base_vector(problem: Mapping, base: Mapping[str, float] | Sequence[float]) -> np.ndarray:
+    names = list(problem["names"])
+    if isinstance(base, Mapping):
+        missing = [n for n in names if n not in base]
+        if missing:
+            raise InputError(f"tornado base value missing for input(s): {', '.join(missing)}")
+        extra = [n for n in base if n not in names]
+        if extra:
+            raise InputError(unknown_name("tornado input", extra[0], names))
+        return np.array([float(base[n]) for n in names])
+    vec = np.asarray(base, dtype=float).reshape(-1)
+    if len(vec) != len(names):
+        raise InputError(f"tornado base has {len(vec)} values for {len(names)} inputs ({', '.join(names)})")
+    return vec
+
+
+def tornado(func: Callable[[np.ndarray], Any], problem: Mapping,
+            base: Mapping[str, float] | Sequence[float]):
+    """One-at-a-time sensitivity: each input at the low and at the high end of its range, others at ``base``.
+
+    Evaluates ``func`` once on a ``(2k + 1, k)`` array (the base row, then low/high per input). Returns a
+    tidy DataFrame, one row per input sorted by ``swing`` (largest first): ``input``, ``low``, ``high``,
+    ``base`` (input values), ``output_at_low``, ``output_at_high``, ``base_output`` and
+    ``swing = |output_at_high - output_at_low|`` (in the output's unit).
+    """
+    import pandas as pd
+
+    names = list(problem["names"])
+    k = len(names)
+    x0 = _base_vector(problem, base)
+    lohi = ranges(problem)
+    X = np.tile(x0, (2 * k + 1, 1))
+    for i in range(k):
+        X[1 + 2 * i, i] = lohi[i, 0]
+        X[2 + 2 * i, i] = lohi[i, 1]
+    Y = _evaluate(func, X, names)
+    table = pd.DataFrame({
+        "input": names, "low": lohi[:, 0], "high": lohi[:, 1], "base": x0,
+        "output_at_low": Y[1::2], "output_at_high": Y[2::2], "base_output": np.full(k, Y[0]),
+    })
+    table["swing"] = (table["output_at_high"] - table["output_at_low"]).abs()
+    return table.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def sobol(func: Callable[[np.ndarray], Any], problem: Mapping, n: int = 1024, seed: int = config.DEFAULT_SEED,
+          calc_second_order: bool = False, num_resamples: int = 100, conf_level: float = 0.95):
+    """Sobol' first-order and total indices of ``func`` over ``problem``, computed by SALib.
+
+    Samples ``n * (k + 2)`` rows (``n * (2k + 2)`` with second order) from a scrambled Sobol' sequence
+    (``SALib.sample.sobol.sample``), evaluates ``func`` once on all of them, and estimates the indices with
+    ``SALib.analyze.sobol.analyze`` (Saltelli 2010 first-order and Jansen total-order estimators; confidence
+    intervals from ``num_resamples`` bootstrap resamples at ``conf_level``). ``seed`` goes to both the
+    sampler and the bootstrap, so the same call gives byte-identical numbers. ``n`` must be a power of 2.
+
+    Returns a DataFrame indexed by input name with columns ``S1``, ``S1_conf``, ``ST``, ``ST_conf``
+    (``conf`` = half-width of the interval); ``attrs`` hold ``n``, ``seed``, ``n_evaluations``, ``method``
+    and, with ``calc_second_order``, ``S2``/``S2_conf`` DataFrames.
+    """
+    import pandas as pd
+    from SALib.analyze import sobol as sobol_analyze
+    from SALib.sample import sobol as sobol_sample
+
+    n = int(n)
+    if n < 2 or n & (n - 1):
+        raise InputError(f"Sobol' base sample size n must be a power of 2 (e.g. 512, 1024), got {n}")
+    names = list(problem["names"])
+    X = sobol_sample.sample(dict(problem), n, calc_second_order=calc_second_order, seed=seed)
+    Y = _evaluate(func, X, names)
+    if np.ptp(Y) == 0:
+        raise InputError("the model output does not vary over the input ranges; Sobol' indices are undefined")
+    Si = sobol_analyze.analyze(dict(problem), Y, calc_second_order=calc_second_order,
+                               num_resamples=num_resamples, conf_level=conf_level, seed=seed)
+    table = pd.DataFrame({c: np.asarray(Si[c], dtype=float) for c in SOBOL_COLUMNS}, index=pd.Index(names, name="input"))
+    table.attrs.update({
+        "n": n, "seed": seed, "n_evaluations": len(X),
+        "method": (f"SALib Sobol' sample (scrambled, seed {seed}) + SALib.analyze.sobol; "
+                   f"{conf_level:.0%} bootstrap intervals ({num_resamples} resamples); {len(X)} model runs"),
+    })
+    if calc_second_order:
+        table.attrs["S2"] = pd.DataFrame(Si["S2"], index=names, columns=names)
+        table.attrs["S2_conf"] = pd.DataFrame(Si["S2_conf"], index=names, columns=names)
+    return table
+
+
+def to_results(table) -> dict[str, dict[str, float]]:
+    """A Sobol' table as plain JSON: ``{input: {"S1", "S1_conf", "ST", "ST_conf"}}`` (floats)."""
+    return {str(name): {c: float(row[c]) for c in SOBOL_COLUMNS} for name, row in table[SOBOL_COLUMNS].iterrows()}
+
+
+__all__ = ["problem_from_figures", "ranges", "kwargs_model", "tornado", "sobol", "to_results"]
