@@ -425,6 +425,24 @@ CHECKS = (_check_phase_totals, _check_phase_revenue, _check_cost_projection, _ch
           _check_sharding)
 
 
+def format_value(value: Any, unit: str) -> str:
+    """A stated or recomputed value as a person reads it: 12% for fractions, $1,200 for money, lists as ranges."""
+    if isinstance(value, (list, tuple)):
+        parts = [format_value(v, unit) for v in value]
+        flat = all(not isinstance(v, (list, tuple)) for v in value)
+        return " to ".join(parts) if flat and len(parts) == 2 else "[" + ", ".join(parts) + "]"
+    if isinstance(value, str):
+        return value
+    x = float(value)
+    if unit.startswith("fraction"):
+        return f"{x:.1%}"
+    if unit.startswith("usd"):
+        return f"${x:,.2f}" if abs(x) < 10 else f"${x:,.0f}"
+    if unit in ("elasticity", "ratio"):
+        return f"{x:.2f}"
+    return f"{x:,.0f}" if x == int(x) else f"{x:,.2f}"
+
+
 @dataclass(frozen=True)
 class AuditResult:
     findings: tuple[Finding, ...]
@@ -433,6 +451,8 @@ class AuditResult:
         import pandas as pd
 
         df = pd.DataFrame([f.to_dict() for f in self.findings])
+        df["stated_text"] = [format_value(f.stated, f.unit) for f in self.findings]
+        df["recomputed_text"] = [format_value(f.recomputed, f.unit) for f in self.findings]
         order = {s: i for i, s in enumerate(SEVERITIES)}
         return df.sort_values("severity", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 

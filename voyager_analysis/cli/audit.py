@@ -26,6 +26,7 @@ def run(args) -> int:
     df = result.frame()
     if args.problems_only:
         df = df[df.severity != "ok"]
-    print_table(df[["severity", "id", "claim", "stated", "recomputed", "unit"]])
+    print_table(df[["severity", "id", "claim", "stated_text", "recomputed_text"]]
+                .rename(columns={"stated_text": "stated", "recomputed_text": "recomputed"}))
     print("\n" + ", ".join(f"{n} {s}" for s, n in result.counts().items()))
     return 0
