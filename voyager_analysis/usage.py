@@ -130,8 +130,11 @@ class ActivityFit:
         return (f"ActivityFit({self.metric}): per-user elasticity to users {self.elasticity:+.3f} "
                 f"[{lo:+.3f}, {hi:+.3f}], n={self.reg.n}; {self.method}")
 
+    __repr__ = __str__
+
     def _repr_html_(self) -> str:
-        return f"<p><b>{self.metric} per user</b>: {self.method}</p>" + self.summary.to_html(float_format="{:.4g}".format)
+        head = f"<p><b>{self.metric} per user</b>: {self.method}</p>"
+        return head + self.summary.to_html(float_format="{:.4g}".format)
 
 
 def fit_activity(df, metric: str = "messages", *, time: bool = True, alpha: float = 0.05,
@@ -265,6 +268,8 @@ class StorageFit:
                 f"{self.new_gb_per_user_month * 1e3:.3g} MB new per user-month, archived share "
                 f"{self.archived_share:.1%} at {self.month_last}")
 
+    __repr__ = __str__
+
     def _repr_html_(self) -> str:
         return f"<p><b>Storage</b>: {self.method}</p>" + self.summary.to_html(float_format="{:.4g}".format)
 
@@ -342,6 +347,8 @@ class ShareTrend:
         lo, hi = self.slope_ci
         unit = "log-odds" if self.link == "logit" else "share"
         return f"ShareTrend({self.link}): {self.slope_per_month:+.4f} {unit}/month [{lo:+.4f}, {hi:+.4f}]"
+
+    __repr__ = __str__
 
     def _repr_html_(self) -> str:
         return f"<p><b>Sonnet share</b>: {self.method}</p>" + self.summary.to_html(float_format="{:.4g}".format)

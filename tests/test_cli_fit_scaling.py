@@ -1,0 +1,72 @@
+"""The `fit growth` and `scaling` subcommands: JSON shape, readable output, one-line errors (exit 2)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from voyager_analysis.metrics import COMPONENTS
+
+
+@pytest.fixture
+def bad_metrics(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("month,users,cost_claude_usd\n2025-07,100,10\n2025-08,-5,12\n", encoding="utf-8")
+    return path
+
+
+def _one_line_error(r, *words):
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    for w in words:
+        assert w in lines[0], lines[0]
+
+
+def test_fit_growth_json(cli):
+    r = cli("fit", "growth", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert set(d) == {"selected", "models", "milestones"}
+    assert d["selected"] == "logistic"  # the example's generating curve
+    assert set(d["models"]) == {"exponential", "logistic", "gompertz", "richards", "bass"}
+    for m in d["models"].values():
+        assert {"params", "ci", "aicc", "weight", "converged"} <= set(m)
+    assert sum(m["weight"] for m in d["models"].values() if m["weight"] is not None) == pytest.approx(1.0)
+    ms = d["milestones"]["100000"]
+    assert ms["low"] <= ms["month"] <= ms["high"]
+
+
+def test_fit_growth_one_model_and_readable_table(cli):
+    r = cli("fit", "growth", "--model", "gompertz")
+    assert r.returncode == 0, r.stderr
+    assert "selected: gompertz" in r.stdout and "roadmap_month" in r.stdout
+    assert "logistic" not in r.stdout
+
+
+def test_scaling_json(cli):
+    r = cli("scaling", "--json", "--alpha", "0.1")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert set(d) == {"total", "components", "breakpoint"}
+    assert set(d["total"]) == {"elasticity", "ci", "p_value", "verdict", "method", "n"}
+    assert d["total"]["verdict"] == "sub-linear" and d["total"]["n"] == 17
+    assert set(d["components"]) <= set(COMPONENTS)
+    assert d["components"]["search"]["verdict"] == "not tested"
+    assert {"users_at_break", "slope_below", "slope_above", "p_value"} <= set(d["breakpoint"])
+
+
+def test_bad_metrics_file_exits_2_naming_the_row(cli, bad_metrics):
+    for args in (("fit", "growth"), ("scaling",)):
+        r = cli(*args, "--metrics", str(bad_metrics), "--json")
+        _one_line_error(r, "bad.csv", "row 2", "users is negative")
+
+
+def test_bad_options_exit_2(cli):
+    _one_line_error(cli("fit", "growth", "--model", "logistc"), "did you mean 'logistic'")
+    _one_line_error(cli("scaling", "--alpha", "0.7"), "--alpha")
+    _one_line_error(cli("scaling", "--metrics", "nowhere.csv"), "nowhere.csv", "file not found")
+    r = cli("fit")
+    assert r.returncode == 2 and "growth" in r.stderr

@@ -1,0 +1,45 @@
+"""voyager-analysis scaling: is cost sub-linear in users, overall and per component?"""
+
+HELP = "test whether monthly cost grows sub-linearly in users (total, per component, breakpoint)"
+
+
+def add_arguments(p):
+    from voyager_analysis.cli import add_json_flag
+
+    p.add_argument("--metrics", metavar="PATH", help="monthly metrics CSV (default: data/metrics/example_monthly.csv)")
+    p.add_argument("--alpha", type=float, default=0.05, help="test level (default 0.05)")
+    add_json_flag(p)
+
+
+def run(args) -> int:
+    from voyager_analysis import metrics, scaling
+    from voyager_analysis.cli import print_json, print_table
+    from voyager_analysis.errors import InputError
+
+    if not 0 < args.alpha < 0.5:
+        raise InputError(f"--alpha must lie between 0 and 0.5, got {args.alpha}")
+    df = metrics.load_metrics(args.metrics)
+    rep = scaling.scaling_report(df, alpha=args.alpha)
+    if args.json:
+        print_json(rep)
+        return 0
+    import pandas as pd
+
+    rows = [{"cost": "TOTAL", **_row(rep["total"])}] + [{"cost": k, **_row(v)} for k, v in rep["components"].items()]
+    print(f"{df.attrs['source']}: elasticity of monthly cost to users, log(cost) = a + b log(users); "
+          f"H0: b >= 1 vs H1: b < 1 at alpha {args.alpha}")
+    print_table(pd.DataFrame(rows))
+    print(f"method: {rep['total']['method']}")
+    b = rep["breakpoint"]
+    if b["tested"]:
+        print(f"breakpoint: best break at {b['users_at_break']:,.0f} users, slope {b['slope_below']:.3f} below and "
+              f"{b['slope_above']:.3f} above; sup-F {b['test_statistic']:.2f}, p = {b['p_value']:.3g}")
+    else:
+        print(f"breakpoint: not tested ({b['reason']})")
+    return 0
+
+
+def _row(v: dict) -> dict:
+    ci = v.get("ci") or [None, None]
+    return {"elasticity": v.get("elasticity"), "low": ci[0], "high": ci[1], "p_value": v.get("p_value"),
+            "verdict": v["verdict"], "n": v["n"], "note": v.get("reason", "")}
