@@ -76,6 +76,40 @@ def ranges(problem: Mapping) -> np.ndarray:
     return np.array([[float(b[0]), float(b[1])] for b in problem["bounds"]])
 
 
+def relative_ranges(base: Mapping[str, float], intervals: Mapping[str, Sequence[float]], *,
+                    shares: Sequence[str] = ()) -> dict[str, tuple[float, float]]:
+    """Ranges for inputs measured with an interval, kept around the values actually used.
+
+    ``intervals[name] = (estimate, low, high)`` (e.g. :func:`voyager_analysis.usage.usage_drivers`); the range
+    of ``name`` is ``base[name] * (low / estimate, high / estimate)``, so a value changed from the estimate keeps
+    the measured relative uncertainty. Names in ``shares`` are clipped to 0-1. Inputs whose range collapses to a
+    point (a base of 0, or an interval of zero width) are left out: they have no sensitivity to measure.
+    """
+    out: dict[str, tuple[float, float]] = {}
+    for name, value in base.items():
+        if name not in intervals:
+            raise InputError(unknown_name("measured input", name, intervals))
+        est, low, high = (float(x) for x in intervals[name])
+        if est <= 0:
+            raise InputError(f"{name}: the interval's estimate must be > 0 to scale by, got {est:g}")
+        lo, hi = float(value) * low / est, float(value) * high / est
+        if name in shares:
+            lo, hi = min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)
+        if lo < hi:
+            out[name] = (lo, hi)
+    return out
+
+
+def problem_table(problem: Mapping):
+    """A SALib problem as a DataFrame (input, low, high, distribution) for showing in a notebook."""
+    import pandas as pd
+
+    lohi = ranges(problem)
+    dists = problem.get("dists") or ["unif"] * len(problem["names"])
+    return pd.DataFrame({"low": lohi[:, 0], "high": lohi[:, 1], "distribution": dists},
+                        index=pd.Index(problem["names"], name="input"))
+
+
 def kwargs_model(fn: Callable[..., Any], names: Sequence[str], **fixed: Any) -> Callable[[np.ndarray], np.ndarray]:
     """Wrap a vectorised keyword function as a model of an ``(N, k)`` array.
 
@@ -196,4 +230,4 @@ def to_results(table) -> dict[str, dict[str, float]]:
     return {str(name): {c: float(row[c]) for c in SOBOL_COLUMNS} for name, row in table[SOBOL_COLUMNS].iterrows()}
 
 
-__all__ = ["problem_from_figures", "ranges", "kwargs_model", "tornado", "sobol", "to_results"]
+__all__ = ["problem_from_figures", "ranges", "relative_ranges", "problem_table", "kwargs_model", "tornado", "sobol", "to_results"]

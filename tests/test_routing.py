@@ -1,0 +1,212 @@
+"""Claude routing cost: hand-checked small cases against the list prices in data/prices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voyager_analysis import routing
+from voyager_analysis.errors import InputError
+
+# A small workload: 1,000 users x 10 messages = 10,000 requests of 1,000 input and 200 output tokens.
+SMALL = dict(users=1000, messages_per_user_month=10, input_tokens_per_message=1000, output_tokens_per_message=200)
+
+
+def small(prices, share, **kw):
+    return float(routing.monthly_cost_usd(**SMALL, sonnet_share=share, prices=prices, **kw))
+
+
+def test_default_models_are_the_current_haiku_and_sonnet(prices):
+    rows = routing.price_rows(prices)
+    assert list(rows.model) == [prices.default_model("haiku"), prices.default_model("sonnet")]
+    assert rows.loc["haiku", "as_of"] and rows.loc["haiku", "source"]
+
+
+def test_all_haiku_and_all_sonnet_by_hand(prices):
+    h = prices.model(prices.default_model("haiku"))
+    s = prices.model(prices.default_model("sonnet"))
+    # per request: 1000 in x price_in / 1e6 + 200 out x price_out / 1e6; 10,000 requests
+    haiku = 10_000 * (1000 * h.input_usd_per_mtok + 200 * h.output_usd_per_mtok) / 1e6
+    sonnet = 10_000 * (1000 * s.input_usd_per_mtok + 200 * s.output_usd_per_mtok) / 1e6
+    assert small(prices, 0.0) == pytest.approx(haiku, rel=1e-12)
+    assert small(prices, 1.0) == pytest.approx(sonnet, rel=1e-12)
+    # Haiku 4.5 = 1/5, Sonnet 4.5 = 3/15 USD per Mtok: 10,000 x (0.001 + 0.001) = 20; 10,000 x (0.003 + 0.003) = 60
+    assert small(prices, 0.0) == pytest.approx(20.0)
+    assert small(prices, 1.0) == pytest.approx(60.0)
+
+
+def test_share_0_and_1_differ_exactly_by_the_price_ratio(prices):
+    h = prices.model(prices.default_model("haiku"))
+    s = prices.model(prices.default_model("sonnet"))
+    ratio_in = s.input_usd_per_mtok / h.input_usd_per_mtok
+    ratio_out = s.output_usd_per_mtok / h.output_usd_per_mtok
+    assert ratio_in == ratio_out  # the table's current pair has one ratio on input and output
+    for tokens in [(1000, 200), (1500, 400), (50, 3000)]:
+        c0 = float(routing.monthly_cost_usd(7, 13, *tokens, 0.0, prices=prices))
+        c1 = float(routing.monthly_cost_usd(7, 13, *tokens, 1.0, prices=prices))
+        assert c1 / c0 == pytest.approx(ratio_in, rel=1e-12)
+
+
+def test_cost_is_linear_and_increasing_in_sonnet_share(prices):
+    curve = routing.cost_curve(**SMALL, prices=prices)
+    assert np.all(np.diff(curve.monthly_cost_usd) > 0)
+    assert small(prices, 0.25) == pytest.approx(20 + 0.25 * (60 - 20))
+
+
+def test_caching_reduces_cost_by_the_expected_amount(prices):
+    # All Haiku, half the input tokens read from the cache at 0.1 x the input price:
+    # input per request 1000 x 1e-6 x (0.5 + 0.5 x 0.1) = 0.00055 instead of 0.001 -> saves 0.00045 x 10,000 = 4.50
+    assert small(prices, 0.0, cache_hit_rate=0.5) == pytest.approx(20.0 - 4.5)
+    # All Sonnet: input 0.003 x (0.55) = 0.00165, saves 0.00135 x 10,000 = 13.50
+    assert small(prices, 1.0, cache_hit_rate=0.5) == pytest.approx(60.0 - 13.5)
+
+
+def test_cache_writes_cost_their_premium_when_asked(prices):
+    # 20% of input tokens written to the 5-minute cache at 1.25x: input factor 0.8 + 0.2 x 1.25 = 1.05
+    # -> input 0.00105 per request, +0.00005 x 10,000 = +0.50
+    assert small(prices, 0.0, cache_write_share=0.2) == pytest.approx(20.5)
+    with pytest.raises(InputError, match="cannot exceed 1"):
+        small(prices, 0.0, cache_hit_rate=0.9, cache_write_share=0.2)
+
+
+def test_batching_reduces_cost_by_the_expected_amount(prices):
+    # 40% of requests at 50% off: bill x (1 - 0.4 x 0.5) = 0.8
+    assert small(prices, 0.0, batch_share=0.4) == pytest.approx(16.0)
+    assert small(prices, 1.0, batch_share=1.0) == pytest.approx(30.0)
+    # both: caching first (15.50), then x 0.8
+    assert small(prices, 0.0, cache_hit_rate=0.5, batch_share=0.4) == pytest.approx(15.5 * 0.8)
+
+
+def test_caching_batching_effects_table(prices):
+    t = routing.caching_batching_effects(**SMALL, sonnet_share=0.0, prices=prices, cache_hit_rate=0.5,
+                                         batch_share=0.4)
+    assert t.loc["neither", "monthly_cost_usd"] == pytest.approx(20.0)
+    assert t.loc["caching only", "saving_vs_none_usd"] == pytest.approx(4.5)
+    assert t.loc["batching only", "saving_vs_none_pct"] == pytest.approx(20.0)
+    assert t.loc["both", "monthly_cost_usd"] == pytest.approx(12.4)
+
+
+def test_another_price_row_by_name(prices):
+    # claude-haiku-3.5: 0.80 / 4.00 per Mtok -> 10,000 x (0.0008 + 0.0008) = 16
+    assert small(prices, 0.0, haiku_model="claude-haiku-3.5") == pytest.approx(16.0)
+    # Opus 4.5 as the 'large' model: 5 / 25 -> 10,000 x (0.005 + 0.005) = 100
+    assert small(prices, 1.0, sonnet_model="claude-opus-4.5") == pytest.approx(100.0)
+
+
+def test_unknown_model_lists_the_valid_names(prices):
+    with pytest.raises(InputError) as err:
+        small(prices, 0.5, sonnet_model="claude-sonet-4.5")
+    msg = str(err.value)
+    assert "claude-sonet-4.5" in msg and "did you mean 'claude-sonnet-4.5'" in msg
+    for name in prices.claude.index:
+        assert name in msg
+
+
+@pytest.mark.parametrize("field,value", [("sonnet_share", 1.2), ("cache_hit_rate", -0.1), ("batch_share", np.nan)])
+def test_bad_shares_are_input_errors(prices, field, value):
+    kw = {"sonnet_share": 0.5, field: value}
+    with pytest.raises(InputError, match=field):
+        routing.monthly_cost_usd(**SMALL, prices=prices, **kw)
+
+
+def test_negative_usage_is_an_input_error(prices):
+    with pytest.raises(InputError, match="users"):
+        routing.monthly_cost_usd(-1, 10, 1000, 200, 0.5, prices=prices)
+
+
+def test_arrays_broadcast(prices):
+    users = np.array([[1000.0], [2000.0], [3000.0]])
+    shares = np.array([0.0, 0.5, 1.0])
+    cost = routing.monthly_cost_usd(users, 10, 1000, 200, shares, prices=prices)
+    assert cost.shape == (3, 3)
+    np.testing.assert_allclose(cost, users / 1000 * np.array([20.0, 40.0, 60.0]))
+    by = routing.monthly_cost_by_model(users, 10, 1000, 200, shares, prices=prices)
+    np.testing.assert_allclose(by["haiku"] + by["sonnet"], cost)
+
+
+def test_savings_against_single_model_bills(prices):
+    sv = routing.savings(**SMALL, sonnet_share=0.5, prices=prices)
+    assert float(sv["monthly_cost_usd"]) == pytest.approx(40.0)
+    assert float(sv["savings_vs_all_sonnet_usd"]) == pytest.approx(20.0)
+    assert float(sv["savings_vs_all_sonnet_pct"]) == pytest.approx(100 * 20 / 60)
+    assert float(sv["extra_vs_all_haiku_pct"]) == pytest.approx(100.0)
+
+
+def test_max_sonnet_share_for_budget_closed_form(prices):
+    # C0 = 20 (all Haiku), C1 = 60 (all Sonnet): s* = (B - 20) / 40
+    s = routing.max_sonnet_share_for_budget(np.array([10.0, 20.0, 30.0, 40.0, 60.0, 100.0]), **SMALL, prices=prices)
+    np.testing.assert_allclose(s, [np.nan, 0.0, 0.25, 0.5, 1.0, 1.0])
+    # the share found spends exactly the budget
+    b = 37.0
+    share = float(routing.max_sonnet_share_for_budget(b, **SMALL, prices=prices, cache_hit_rate=0.3))
+    assert small(prices, share, cache_hit_rate=0.3) == pytest.approx(b)
+
+
+def test_cost_table_adds_up(prices):
+    t = routing.cost_table(**SMALL, sonnet_share=0.25, prices=prices)
+    assert t.monthly_cost_usd.sum() == pytest.approx(small(prices, 0.25))
+    assert t.loc["sonnet", "requests"] == pytest.approx(2500)
+    assert t.loc["haiku", "input_mtok"] == pytest.approx(7500 * 1000 / 1e6)
+    assert t.share_of_bill.sum() == pytest.approx(1.0)
+    # Sonnet: 2,500 x 0.006 = 15 of a 30 bill
+    assert t.loc["sonnet", "share_of_bill"] == pytest.approx(0.5)
+
+
+def test_phase_table_prices_each_phase_at_its_user_range(roadmap, prices):
+    t = routing.phase_table(roadmap, 10, 1000, 200, 0.5, prices=prices)
+    per_user = 10 * 0.004  # 10 messages x (0.5 x 0.002 + 0.5 x 0.006)
+    p1 = roadmap.get("phases.phase_1")
+    assert t.loc["phase_1", "model_low"] == pytest.approx(p1["users"].low * per_user)
+    assert t.loc["phase_1", "model_high"] == pytest.approx(p1["users"].high * per_user)
+    assert t.loc["phase_1", "roadmap_low"] == p1["costs"]["claude"].low
+    # the current stack states its Claude cost at one user count
+    at = roadmap.get("phases.current.cost_at_users").value
+    assert t.loc["current", "model_low"] == t.loc["current", "model_high"] == pytest.approx(at * per_user)
+    # 0.04 USD/user: phase 3 (50K-100K users) costs 2,000-4,000 against the roadmap's 20K-40K
+    assert t.loc["phase_3", "verdict"] == "model below roadmap"
+
+
+def test_phase_of(roadmap):
+    assert routing.phase_of(roadmap, 500) == "current"
+    assert routing.phase_of(roadmap, 7000) == "phase_1"
+    assert routing.phase_of(roadmap, 10_000) == "phase_2"
+    assert routing.phase_of(roadmap, 1e6) == "phase_3"
+
+
+# --- the notebook ---------------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_notebook_responds_to_parameters_and_scenario(tmp_path):
+    import papermill as pm
+
+    from voyager_analysis import config
+    from voyager_analysis.nbtools import read_results
+
+    scenario = tmp_path / "cached.yaml"
+    scenario.write_text("description: caching on\noverrides:\n  cache_hit_rate: 0.5\n  sonnet_share: 0.9\n")
+    out = tmp_path / "04.ipynb"
+    pm.execute_notebook(
+        str(config.NOTEBOOKS_DIR / "04_claude_routing.ipynb"), str(out), kernel_name="python3",
+        cwd=str(config.NOTEBOOKS_DIR), progress_bar=False,
+        parameters=dict(users=2000, messages_per_user_month=10.0, input_tokens_per_message=1000.0,
+                        output_tokens_per_message=200.0, sonnet_share=0.5, haiku_model="claude-haiku-3.5",
+                        budget_usd=50.0, sobol_n=256, scenario=str(scenario)),
+    )
+    res = read_results(out)
+    # the explicit sonnet_share (0.5) wins over the scenario's 0.9; the scenario's cache_hit_rate (0.5) applies.
+    # 20,000 requests. Haiku 3.5 (0.80 / 4.00): 1000 x 0.8e-6 x (0.5 + 0.5 x 0.1) + 200 x 4e-6 = 0.00124 per request;
+    # Sonnet 4.5 (3 / 15): 1000 x 3e-6 x 0.55 + 200 x 15e-6 = 0.00465 per request.
+    assert res["inputs"]["sonnet_share"] == 0.5 and res["inputs"]["cache_hit_rate"] == 0.5
+    assert res["claude_monthly_cost_usd"] == pytest.approx(10_000 * 0.00124 + 10_000 * 0.00465)
+    all_sonnet, all_haiku = 20_000 * 0.00465, 20_000 * 0.00124
+    assert res["all_sonnet_monthly_cost_usd"] == pytest.approx(all_sonnet)
+    assert res["savings_vs_all_sonnet_pct"] == pytest.approx(100 * (all_sonnet - 58.9) / all_sonnet)
+    # budget 50 between all-Haiku 24.8 and all-Sonnet 93: (50 - 24.8) / (93 - 24.8)
+    assert res["max_sonnet_share_for_budget"] == [pytest.approx((50 - all_haiku) / (all_sonnet - all_haiku))]
+    assert res["models"]["haiku"] == "claude-haiku-3.5"
+    assert res["scenario"] == str(scenario)
+    # cache_hit_rate is a point in this scenario, so it is held fixed, not ranged
+    assert set(res["sensitivity"]) == {"messages_per_user_month", "input_tokens_per_message",
+                                       "output_tokens_per_message", "sonnet_share", "batch_share"}
+    for v in res["sensitivity"].values():
+        assert set(v) == {"S1", "S1_conf", "ST", "ST_conf"}
