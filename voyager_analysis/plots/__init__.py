@@ -22,4 +22,5 @@ def new_figure(width: float = 7.5, height: float = 4.2):
 
 def source_note(fig, text: str) -> None:
     """Write the inputs and price date that produced a figure under it (DESIGN.md convention)."""
+    text = text.replace("$", r"\$")  # a literal dollar sign, not matplotlib mathtext
     fig.text(0.01, -0.02, text, fontsize=7.5, color="#555555", ha="left", va="top", wrap=True)
