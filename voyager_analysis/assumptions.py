@@ -41,6 +41,22 @@ UNIT_LIMITS: dict[str, float] = {
     "gb": 1e9,
     "gb_per_user_month": 1e4,
     "per_month": 1e3,
+    # per-user drivers of the cost model (data/assumptions/drivers.yaml) and price units (scenario overrides)
+    "usd_per_user_month": 1e3,
+    "gb_per_user": 1e3,
+    "cu": 1e3,
+    "cu_per_1k_users": 1e3,
+    "usd_per_mtok": 1e3,
+    "usd_per_cu_hour": 1e2,
+    "usd_per_1000_requests": 1e2,
+    "usd_per_100k_commands": 1e2,
+    "usd_per_member_month": 1e4,
+    "usd_per_million_invocations": 1e3,
+    "fraction_of_charge": 1.0,
+    "usd_per_charge": 1e2,
+    # build vs buy (data/assumptions/decisions.yaml)
+    "hours_per_month": 744,
+    "usd_per_connection_month": 1e3,
 }
 FIGURE_KEYS = {"low", "high", "unit", "section", "source", "rationale", "qualifier", "note",
                "distribution", "mode"}
