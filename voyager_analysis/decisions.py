@@ -209,7 +209,7 @@ class MonthMapper:
         with np.errstate(all="ignore"):
             point = np.log(model.predict(grid))
             # the growth module's own simulation: parameter draws + a t-distributed residual level per path
-            draws = model._simulate_log(grid, n_sim, seed)  # (n_sim, 2 n)
+            draws = model.simulate_log_users(grid, n_sim, seed)  # (n_sim, 2 n)
         self.point_log, self.int_log = point[:n], point[n:]  # log users at m + 0.5 and at m
         self.draw_log, self.int_draw_log = draws[:, :n], draws[:, n:]
         self.n_sim = n_sim

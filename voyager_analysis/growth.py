@@ -233,14 +233,16 @@ class GrowthModel:
                                 "hi": np.exp(mean + q * se_pred), "lo_fit": np.exp(mean - q * se_fit),
                                 "hi_fit": np.exp(mean + q * se_fit)})
             if method == "simulate":
-                draws = self._simulate_log(t, n_sim, seed)
+                draws = self.simulate_log_users(t, n_sim, seed)
                 a = (1 - level) / 2
                 out["lo"], out["hi"] = np.exp(np.nanquantile(draws, [a, 1 - a], axis=0))
             elif method != "delta":
                 raise InputError(unknown_name("forecast method", method, ("delta", "simulate")))
         return out
 
-    def _simulate_log(self, t: np.ndarray, n_sim: int, seed: int) -> np.ndarray:
+    def simulate_log_users(self, t: np.ndarray, n_sim: int, seed: int) -> np.ndarray:
+        """Seeded draws of log(users) at months ``t``: joint parameter uncertainty (normal on the fitting
+        scale) plus residual noise. Returns an array (n_sim, len(t))."""
         rng = np.random.default_rng(seed)
         w, V = np.linalg.eigh(self.cov_)
         root = V * np.sqrt(np.clip(w, 0, None))
