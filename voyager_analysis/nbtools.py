@@ -40,12 +40,14 @@ def show_results(results: dict) -> dict:
 
 
 def read_results(notebook_path: str | Path) -> dict | None:
-    """The ``results`` JSON of an executed notebook, or None if it has none."""
-    import nbformat
+    """The ``results`` JSON of an executed notebook, or None if it has none.
 
-    nb = nbformat.read(str(notebook_path), as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "results" in cell.get("metadata", {}).get("tags", []):
+    Reads the notebook as plain JSON: importing nbformat costs seconds (its schema validator), which
+    a summary notebook reading its sibling notebooks would pay in every report run.
+    """
+    nb = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code" and "results" in cell.get("metadata", {}).get("tags", []):
             for out in cell.get("outputs", []):
                 data = out.get("data", {})
                 if RESULTS_MIME in data:
