@@ -299,3 +299,12 @@ def test_notebook_00_without_results(tmp_path):
     if latest is None:
         assert default["claims_checked"] == 0 and default["risks"] == []
         assert sorted(default["verdicts"]["not run"]) == sorted(CLAIM_IDS)
+
+
+def test_run_label_names_the_run_id_even_from_the_temporary_folder(tmp_path):
+    from voyager_analysis.summary import run_label
+
+    run_id = "2026-11-28T012616Z-c6b61386"
+    assert run_label(tmp_path / f".tmp-{run_id}-4242") == run_id
+    assert run_label(tmp_path / run_id) == run_id
+    assert run_label(None) == "none"

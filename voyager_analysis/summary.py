@@ -36,6 +36,8 @@ Results keys relied on (per notebook; all optional):
 
 from __future__ import annotations
 
+import re
+
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -744,8 +746,15 @@ def sources_markdown(run_dir: Path | None, results: Mapping[str, Any], missing: 
 
 
 def run_label(run_dir: Path | None) -> str:
-    """How the summary names the run it read."""
-    return display_path(run_dir) if run_dir is not None else "none"
+    """How the summary names the run it read: the run id (also while the runner still writes it to its
+    hidden temporary folder ``.tmp-<run id>-<pid>``), else the folder as a person would type it."""
+    if run_dir is None:
+        return "none"
+    name = Path(run_dir).name
+    temp = re.fullmatch(r"\.tmp-(.+)-\d+", name)
+    if temp:
+        return temp.group(1)
+    return name if re.fullmatch(r"\d{4}-\d\d-\d\dT\d{6}Z-[0-9a-f]+(-\d+)?", name) else display_path(run_dir)
 
 
 __all__ = ["HOLDS", "CONTRADICTED", "MIXED", "NOT_RUN", "VERDICTS", "REL_TOL", "LINEAR_BAND", "OUTPUT_LABELS",
