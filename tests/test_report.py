@@ -632,3 +632,16 @@ def test_warm_and_cold_kernels_produce_the_same_notebook(tmp_path):
                          for c in nb["cells"] if c["cell_type"] == "code"], manifest["notebooks"][0]["results"])
     assert shapes[True] == shapes[False]
     assert ("display_data", ["image/png", "text/plain"]) in [o for cell in shapes[True][0] for o in cell]
+
+
+def test_dollar_amounts_in_markdown_render_as_text_not_maths():
+    import nbformat
+
+    from voyager_analysis.report import escape_dollars, notebook_to_html
+
+    assert escape_dollars("**$10** and `$x`") == "**&#36;10** and `$x`"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "Gross **$104,850/month** against **$73,395 after the share**.")])
+    html = notebook_to_html(nb, header="", title="t")
+    assert "<strong>&#36;104,850/month</strong>" in html or "<strong>$104,850/month</strong>" in html
+    assert "**" not in html.split("<body", 1)[-1]

@@ -622,6 +622,27 @@ def _warm_exporter(show_code: bool) -> None:
     notebook_to_html(nb, header="", title="warm-up", show_code=show_code)
 
 
+def escape_dollars(markdown: str) -> str:
+    """Make every ``$`` outside code spans a literal dollar sign.
+
+    MathJax is not shipped (offline reports), so nbconvert's ``$...$`` maths parsing would only swallow
+    the emphasis around money ("**$104,850/month**" came out with raw asterisks)."""
+    parts = markdown.split("`")
+    return "`".join(p.replace("$", "&#36;") if i % 2 == 0 else p for i, p in enumerate(parts))
+
+
+def _dollar_safe_exporter_class():
+    from jinja2 import pass_context
+    from nbconvert import HTMLExporter
+
+    class DollarSafeHTMLExporter(HTMLExporter):
+        @pass_context
+        def markdown2html(self, context, source):
+            return super().markdown2html(context, escape_dollars(source))
+
+    return DollarSafeHTMLExporter
+
+
 def notebook_to_html(nb, *, header: str, title: str, show_code: bool = False) -> str:
     """Self-contained HTML of an executed notebook, with ``header`` (HTML) on top.
 
@@ -634,8 +655,9 @@ def notebook_to_html(nb, *, header: str, title: str, show_code: bool = False) ->
         exporter = _EXPORTERS.get(show_code)
         if exporter is None:
             from jinja2 import DictLoader
-            from nbconvert import HTMLExporter
             from traitlets.config import Config
+
+            HTMLExporter = _dollar_safe_exporter_class()
 
             c = Config()
             c.TagRemovePreprocessor.enabled = True
