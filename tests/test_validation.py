@@ -289,3 +289,18 @@ def test_validate_bad_assumptions_exit_2(cli, tmp_path):
 def test_unknown_option_is_one_line_exit_2(cli):
     r = cli("validate", "--metric", "x.csv")  # a typo, not an abbreviation
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--metric" in r.stderr
+
+
+def test_validate_checks_every_assumption_file_and_scenario(cli):
+    r = cli("validate")
+    assert r.returncode == 0, r.stderr
+    for name in ("drivers.yaml", "decisions.yaml", "scenario pessimistic", "scenario optimistic"):
+        assert name in r.stdout
+
+
+def test_validate_bad_scenario_exit_2_with_suggestion(cli, tmp_path):
+    r = cli("validate", "--scenario", "pessimstic")
+    assert r.returncode == 2 and "did you mean 'pessimistic'" in r.stderr and "Traceback" not in r.stderr
+    bad = write(tmp_path, "overrides:\n  cache_hit_rat: 0.5\n", "s.yaml")
+    r = cli("validate", "--scenario", str(bad))
+    assert r.returncode == 2 and "s.yaml: overrides.cache_hit_rat" in r.stderr and "cache_hit_rate" in r.stderr
