@@ -15,9 +15,15 @@ def new_figure(width: float = 7.5, height: float = 4.2):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.grid(True, alpha=0.25)
+    style_axes(ax)
     return fig, ax
+
+
+def style_axes(*axes) -> None:
+    """The house style on existing axes: no top/right spines, a light grid."""
+    for ax in axes:
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.grid(True, alpha=0.25)
 
 
 def source_note(fig, text: str) -> None:

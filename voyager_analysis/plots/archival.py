@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from voyager_analysis.plots import MODEL_COLOR, OK_COLOR, ROADMAP_COLOR, WARN_COLOR, new_figure, source_note
+from voyager_analysis.plots import MODEL_COLOR, OK_COLOR, ROADMAP_COLOR, WARN_COLOR, new_figure, source_note, style_axes
 
 
 def eligible_by_age_chart(ages, shares: dict, note: str = ""):
@@ -45,9 +45,7 @@ def savings_chart(table, engineering_cost_usd: float, note: str = ""):
     import matplotlib.pyplot as plt
 
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    for a in (ax, ax2):
-        a.spines[["top", "right"]].set_visible(False)
-        a.grid(True, alpha=0.25)
+    style_axes(ax, ax2)
     x = np.arange(len(table))
     ax.plot(x, table["storage_saved_usd"], color=OK_COLOR, lw=2, label="storage saved")
     ax.plot(x, -table["request_usd"], color=WARN_COLOR, lw=1.5, label="- request cost (PUT + GET)")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from voyager_analysis.plots import MODEL_COLOR, OK_COLOR, ROADMAP_COLOR, WARN_COLOR, new_figure, source_note
+from voyager_analysis.plots import MODEL_COLOR, OK_COLOR, ROADMAP_COLOR, WARN_COLOR, new_figure, source_note, style_axes
 
 COMPONENT_COLORS = {
     "claude": "#1f6f8b", "neon": "#e07a5f", "vercel": "#3d405b", "upstash": "#81b29a", "inngest": "#f2cc8f",
@@ -21,11 +21,6 @@ def _thousands(ax, axis: str = "x") -> None:
 
     fmt = FuncFormatter(lambda v, _: f"{v / 1000:,.0f}K" if abs(v) >= 1000 else f"{v:,.0f}")
     (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
-
-
-def _style(ax) -> None:
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.grid(True, alpha=0.25)
 
 
 def component_breakdown(curve, *, note: str = ""):
@@ -64,7 +59,7 @@ def percentile_bands(curve, *, roadmap_points=None, note: str = ""):
     ]
     colors = [MODEL_COLOR, "#e07a5f"]
     for ax, series, roadmap_col, ylabel in panels:
-        _style(ax)
+        style_axes(ax)
         for (name, label), color in zip(series, colors):
             d = curve[curve["output"] == name].sort_values("users")
             if d.empty:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from voyager_analysis.plots import MODEL_COLOR, OK_COLOR, ROADMAP_COLOR, WARN_COLOR, new_figure, source_note
+from voyager_analysis.plots import MODEL_COLOR, OK_COLOR, ROADMAP_COLOR, WARN_COLOR, new_figure, source_note, style_axes
 
 _PALETTE = [MODEL_COLOR, WARN_COLOR, OK_COLOR, ROADMAP_COLOR, "#d4a017", "#555555", "#8c564b"]
 
@@ -79,8 +79,7 @@ def breakeven_charts(bvb, users_max: float = 200_000, note: str = ""):
     for ax in axes.flat[len(names):]:
         ax.set_visible(False)
     for ax, decision in zip(axes.flat, names):
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.grid(True, alpha=0.25)
+        style_axes(ax)
         _breakeven_panel(ax, bvb, decision, users_max)
     fig.suptitle("Monthly cost by option against users; break-evens marked (* = running)", x=0.01, ha="left",
                  fontsize=11)

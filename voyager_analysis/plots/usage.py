@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from voyager_analysis.plots import MODEL_COLOR, ROADMAP_COLOR, new_figure, source_note
+from voyager_analysis.plots import MODEL_COLOR, ROADMAP_COLOR, new_figure, source_note, style_axes
 
 
 def activity_per_user(df, fits: dict, *, note: str = ""):
@@ -22,8 +22,7 @@ def activity_per_user(df, fits: dict, *, note: str = ""):
     t = months_since_start(df)
     for ax, name in zip(axes[0], names):
         fit = fits[name]
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.grid(True, alpha=0.25)
+        style_axes(ax)
         ax.plot(users, df[name].to_numpy(dtype=float) / users, "o", color="black", ms=3.5, label="observed")
         ax.plot(users, fit.predict_per_user(users, t), color=MODEL_COLOR, lw=1.8, label="fit")
         lo, hi = fit.elasticity_ci
