@@ -45,10 +45,11 @@ def cost_per_user(table, phases, source: str):
 
     ax.set_xscale("log")
     ax.set_yscale("log")
-    dollars = FuncFormatter(lambda v, _: f"${v:.2f}")
-    ax.yaxis.set_major_formatter(dollars)
-    ax.yaxis.set_minor_formatter(dollars)
-    ax.tick_params(axis="y", which="minor", labelsize=7)
+    from matplotlib.ticker import FixedLocator, NullFormatter
+
+    ax.yaxis.set_major_locator(FixedLocator([0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0]))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:.2f}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("monthly active users")
     ax.set_ylabel("infrastructure cost per user (USD / month)")
     ax.set_title("Does cost per user fall as users grow?")
