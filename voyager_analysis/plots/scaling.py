@@ -32,12 +32,7 @@ def loglog_cost(result, roadmap_result=None, *, label: str = "observed months", 
     centre_c = math.exp(result.intercept + result.elasticity * math.log(centre_u))
     grid = np.geomspace(u.min(), u.max(), 20)
     ax.plot(grid, centre_c * grid / centre_u, color="#888888", ls="--", lw=1, label="elasticity 1 (cost ∝ users)")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.xaxis.set_major_formatter(lambda x, _: f"{x:,.0f}")
-    ax.yaxis.set_major_formatter(lambda y, _: f"${y:,.0f}")
-    ax.set_xlabel("monthly active users (log scale)")
-    ax.set_ylabel("monthly cost, USD (log scale)")
+    _cost_vs_users_axes(ax)
     ax.set_title("Does cost grow more slowly than users?", loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     if note:
@@ -89,14 +84,19 @@ def breakpoint_chart(users, cost_usd, result, *, note: str = ""):
         title = f"Best break at {result.users_at_break:,.0f} users"
     else:
         title = f"No break tested: {result.reason}"
+    _cost_vs_users_axes(ax)
+    ax.set_title(title, loc="left", fontsize=11)
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    if note:
+        source_note(fig, note)
+    return fig
+
+
+def _cost_vs_users_axes(ax) -> None:
+    """Log-log axes of monthly cost (USD) against monthly active users, with readable tick labels."""
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.xaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
     ax.yaxis.set_major_formatter(lambda v, _: f"${v:,.0f}")
     ax.set_xlabel("monthly active users (log scale)")
     ax.set_ylabel("monthly cost, USD (log scale)")
-    ax.set_title(title, loc="left", fontsize=11)
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
-    if note:
-        source_note(fig, note)
-    return fig
