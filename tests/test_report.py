@@ -634,6 +634,19 @@ def test_warm_and_cold_kernels_produce_the_same_notebook(tmp_path):
     assert ("display_data", ["image/png", "text/plain"]) in [o for cell in shapes[True][0] for o in cell]
 
 
+@pytest.mark.slow
+def test_warm_kernels_start_with_the_data_yaml_already_parsed(tmp_path):
+    project = make_project(tmp_path / "proj")
+    _notebook(project / "notebooks" / "04_cache.ipynb", "Cache", "x: int = 0  # unused",
+              ["from voyager_analysis import files\nparsed = 'growth: 0.3\\n' in files._YAML_CACHE"],
+              "{'parsed_before_any_read': parsed}")
+    for warm in (True, False):
+        manifest = report.run_report(notebooks_dir=project / "notebooks", data_dir=project / "data",
+                                     out_dir=tmp_path / f"out-{warm}", only=["04_cache"], warm=warm, progress=None)
+        assert manifest["status"] == "ok"
+        assert manifest["notebooks"][0]["results"] == {"parsed_before_any_read": warm}
+
+
 def test_dollar_amounts_in_markdown_render_as_text_not_maths():
     import nbformat
 

@@ -304,3 +304,40 @@ def test_validate_bad_scenario_exit_2_with_suggestion(cli, tmp_path):
     bad = write(tmp_path, "overrides:\n  cache_hit_rat: 0.5\n", "s.yaml")
     r = cli("validate", "--scenario", str(bad))
     assert r.returncode == 2 and "s.yaml: overrides.cache_hit_rat" in r.stderr and "cache_hit_rate" in r.stderr
+
+
+# --- the YAML parse cache -----------------------------------------------------------------------------------
+
+def test_read_yaml_sees_every_edit_and_returns_independent_copies(tmp_path):
+    from voyager_analysis.files import read_yaml
+
+    p = write(tmp_path, "a: 1\nb: [1, 2]\n", "c.yaml")
+    first = read_yaml(p)
+    first["b"].append(3)  # a caller changing its copy must not change what the next caller gets
+    assert read_yaml(p) == {"a": 1, "b": [1, 2]}
+    p.write_text("a: 2\nb: [1, 2]\n")
+    assert read_yaml(p)["a"] == 2
+
+
+def test_malformed_yaml_is_never_cached(tmp_path):
+    from voyager_analysis.files import read_yaml
+
+    p = write(tmp_path, "a: [1, 2\n", "bad.yaml")
+    for _ in range(2):  # the second read fails the same way: no half-parsed document was kept
+        assert "malformed YAML" in error_of(read_yaml, p)
+
+
+def test_preload_yaml_parses_good_files_and_skips_bad_ones(tmp_path, monkeypatch):
+    from voyager_analysis import files
+
+    write(tmp_path, "x: 1\n", "good.yaml")
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "y: [2]\n", "also.yml")
+    write(tmp_path, "z: [\n", "bad.yaml")
+    write(tmp_path, "not: yaml\n", "notes.txt")
+    monkeypatch.setattr(files, "_YAML_CACHE", {})
+    assert files.preload_yaml(tmp_path) == 2
+    assert set(files._YAML_CACHE) == {"x: 1\n", "y: [2]\n"}
+    calls = []
+    monkeypatch.setattr(files, "_parse_yaml", lambda text, path: calls.append(path))
+    assert files.read_yaml(tmp_path / "good.yaml") == {"x": 1} and calls == []  # served from the cache

@@ -825,9 +825,11 @@ def _is_pkg(module: str) -> bool:
 
 
 def _zygote_main() -> None:
-    """Entry point of the zygote process (``python -c``): argv = socket path, JSON list of modules.
+    """Entry point of the zygote process (``python -c``): argv = socket path, JSON list of modules, data
+    folder.
 
-    Binds the socket first (so early kernel requests queue), pre-imports the modules, then forks one
+    Binds the socket first (so early kernel requests queue), pre-imports the modules and pre-parses the
+    data folder's YAML files (each kernel would otherwise parse the same files again), then forks one
     kernel per request. Exits, killing its kernels, when its stdin (the runner's pipe) closes.
     """
     import importlib
@@ -835,7 +837,7 @@ def _zygote_main() -> None:
     import signal
     import traceback
 
-    sock_path, modules = sys.argv[1], json.loads(sys.argv[2])
+    sock_path, modules, data_dir = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(sock_path)
     server.listen(128)
@@ -848,6 +850,12 @@ def _zygote_main() -> None:
             importlib.import_module(name)
         except BaseException:  # noqa: BLE001 - a module that fails to import is simply not warm
             pass
+    try:
+        from voyager_analysis.files import preload_yaml
+
+        preload_yaml(data_dir)
+    except BaseException:  # noqa: BLE001 - nothing pre-parsed: the kernels parse the files themselves
+        pass
     # The inline backend must be imported inside the kernel (it hooks into the running shell then).
     for name in [m for m in sys.modules if m.startswith("matplotlib_inline")]:
         del sys.modules[name]
@@ -950,16 +958,26 @@ def _kill(pid: int) -> None:
 class Zygote:
     """The warm-kernel zygote process of one run (see :func:`_zygote_main`)."""
 
-    def __init__(self, modules: Sequence[str], env: Mapping[str, str], cwd: Path):
+    def __init__(self, modules: Sequence[str], env: Mapping[str, str], cwd: Path, data_dir: Path):
         import tempfile
 
         self.dir = tempfile.mkdtemp(prefix="va-zygote-")
         self.socket = os.path.join(self.dir, "s")
         self.proc = subprocess.Popen(
             [sys.executable, "-c", "from voyager_analysis.report import _zygote_main; _zygote_main()",
-             self.socket, json.dumps(list(modules))],
+             self.socket, json.dumps(list(modules)), str(data_dir)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, env=dict(env), cwd=str(cwd),
             start_new_session=True)
+
+    def wait_bound(self, timeout_s: float = 10.0) -> bool:
+        """Wait until the zygote listens (its socket exists); False if it died or did not in time. A kernel
+        stub that found no socket would quietly start a cold kernel instead."""
+        deadline = time.monotonic() + timeout_s
+        while not os.path.exists(self.socket):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
 
     def close(self) -> None:
         try:
@@ -1159,7 +1177,8 @@ def run_report(plan: RunPlan | None = None, *, progress: TextIO | None | str = "
         if plan.warm:  # first, so that its imports overlap with everything below
             # (debugpy, imported by the zygote, would warn about frozen modules; kernels set this too)
             zygote = Zygote(warm_modules(s.path for s in plan.notebooks),
-                            {"PYDEVD_DISABLE_FILE_VALIDATION": "1", **kernel_env}, plan.notebooks_dir)
+                            {"PYDEVD_DISABLE_FILE_VALIDATION": "1", **kernel_env}, plan.notebooks_dir,
+                            plan.data_dir)
         inputs = input_hashes(plan.data_dir)
         scenario = None
         if plan.scenario is not None:
@@ -1187,6 +1206,10 @@ def run_report(plan: RunPlan | None = None, *, progress: TextIO | None | str = "
             "prices_as_of": None, "inputs": inputs, "notebooks": [],
         }
         _import_papermill()
+        if zygote is not None and not zygote.wait_bound():
+            zygote.close()
+            zygote = None
+            manifest["options"]["warm_kernels"] = False
         km_class = _kernel_manager_class(plan.notebooks_dir, zygote.socket if zygote else None)
 
         def describe() -> None:  # while the first kernels start: what the HTML headers need
