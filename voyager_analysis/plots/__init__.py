@@ -60,8 +60,8 @@ def source_note(fig, text: str) -> None:
 def figure_png(fig) -> bytes:
     """``fig`` as PNG bytes at its own size and dpi, drawn once.
 
-    ``display(fig)`` in a notebook saves with ``bbox_inches='tight'``, which lays out and draws every figure
-    twice (a dry run to measure, then the real draw): most of a report's run time. Constrained layout
+    ``display(fig)`` in a notebook saves with ``bbox_inches='tight'``, which draws every figure twice (a dry
+    run to measure the tight bounding box, then the real draw); figures are most of a report's run time. Constrained layout
     already keeps every axes decoration, legend and title inside the figure, and :func:`source_note`
     reserves room for the note, so one draw at the figure's own size loses nothing.
     """
