@@ -13,7 +13,7 @@ import pytest
 from voyager_analysis import decisions, growth
 from voyager_analysis.decisions import Option
 from voyager_analysis.errors import InputError
-from voyager_analysis.metrics import _month_str, month_number
+from voyager_analysis.months import month_number, month_str
 
 ROOT = Path(__file__).resolve().parents[1]
 K, R, T0 = 120_000.0, 0.32, 16.0  # logistic truth of the synthetic users (months from the first row)
@@ -25,7 +25,7 @@ def synthetic(n=18, seed=0, noise=0.02, **columns):
     t = np.arange(n, dtype=float)
     users = np.round(K / (1 + np.exp(-R * (t - T0))) * np.exp(rng.normal(0, noise, n)))
     start = month_number(["2025-07"])[0]
-    df = pd.DataFrame({"month": [_month_str(int(start + i)) for i in range(n)], "users": users})
+    df = pd.DataFrame({"month": [month_str(int(start + i)) for i in range(n)], "users": users})
     for name, f in columns.items():
         df[name] = f(users, rng)
     df.attrs["source"] = "synthetic"
@@ -58,7 +58,7 @@ def test_linear_metric_crossing_is_forecast_within_a_month(roadmap, seed):
     assert abs(row.forecast_month_index - m_true) <= 1
     assert row.low_index <= m_true <= row.high_index
     assert row.users_at_threshold == pytest.approx(u_true, rel=0.05)
-    assert row.forecast_month == _month_str(int(month_number(["2025-07"])[0] + row.forecast_month_index))
+    assert row.forecast_month == month_str(int(month_number(["2025-07"])[0] + row.forecast_month_index))
 
 
 def test_forecast_month_and_interval_hold_over_many_seeds(roadmap):
@@ -221,7 +221,7 @@ def test_roadmap_timing_comparison(roadmap, example_metrics):
     assert "proxy" in row.note
     zero = growth.roadmap_month_zero(roadmap)
     rm = roadmap.get("milestones.m_10k_30k.months")
-    assert row.roadmap_month_low == _month_str(int(month_number([zero])[0] + rm.low))
+    assert row.roadmap_month_low == month_str(int(month_number([zero])[0] + rm.low))
 
 
 # --- build vs buy: hand-checked arithmetic ----------------------------------------------------------------

@@ -235,11 +235,11 @@ class MonthMapper:
 
     def calendar(self, m) -> str | None:
         """YYYY-MM of month index ``m`` (None for inf/NaN or without calendar months)."""
-        from voyager_analysis.metrics import _month_str, month_number
+        from voyager_analysis.months import month_number, month_str
 
         if m is None or not np.isfinite(m) or self.first_month is None:
             return None
-        return _month_str(int(month_number([self.first_month])[0] + int(m)))
+        return month_str(int(month_number([self.first_month])[0] + int(m)))
 
 
 def _quantiles(x: np.ndarray, level: float) -> tuple[float, float]:
@@ -365,7 +365,7 @@ class TriggerReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``triggers --json`` payload: ``{"triggers": [...], "level", "growth_model", ...}``."""
-        from voyager_analysis.nbtools import jsonable
+        from voyager_analysis.results import to_jsonable as jsonable
 
         rows = [{k: r[k] for k in self.JSON_KEYS} for r in self.table.to_dict("records")]
         return jsonable({"triggers": rows, "level": self.level, "growth_model": self.growth_model,
@@ -417,7 +417,7 @@ def trigger_report(df, roadmap, growth=None, *, triggers: Sequence[TriggerSpec] 
     import pandas as pd
 
     from voyager_analysis import growth as growth_mod
-    from voyager_analysis.metrics import month_number
+    from voyager_analysis.months import month_number
 
     if not 0 < level < 1:
         raise InputError(f"level must lie in (0, 1), got {level}")
@@ -504,11 +504,11 @@ def trigger_report(df, roadmap, growth=None, *, triggers: Sequence[TriggerSpec] 
 
 def _calendar(first_month: str, m) -> str | None:
     """YYYY-MM of month index ``m`` counted from ``first_month`` (None for NaN/inf)."""
-    from voyager_analysis.metrics import _month_str, month_number
+    from voyager_analysis.months import month_number, month_str
 
     if m is None or not np.isfinite(m):
         return None
-    return _month_str(int(month_number([first_month])[0] + int(round(float(m)))))
+    return month_str(int(month_number([first_month])[0] + int(round(float(m)))))
 
 
 def _forecast_one(df, spec, th, mapper: MonthMapper | None, level, n_sim, rng, seed) -> dict[str, Any]:
@@ -867,7 +867,7 @@ class BuildVsBuy:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        from voyager_analysis.nbtools import jsonable
+        from voyager_analysis.results import to_jsonable as jsonable
 
         return jsonable({"roi": self.roi.to_dict("records"), "breakeven": self.breakeven.to_dict("records"),
                          "hourly_rate_usd": self.hourly_rate_usd, "horizon_months": self.horizon_months,

@@ -20,6 +20,14 @@ class InputError(ValueError):
         super().__init__(" ".join(str(message).split()))
 
 
+class ConvergenceError(RuntimeError):
+    """A fit that did not converge on valid input (not the user's fault; never an :class:`InputError`)."""
+
+
+class ConvergenceWarning(UserWarning):
+    """A fit converged only at a parameter bound or with a poorly conditioned covariance."""
+
+
 def display_path(path: str | Path) -> str:
     """A path as a person would type it: relative to the working directory, else to the repository root.
 

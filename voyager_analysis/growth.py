@@ -571,9 +571,9 @@ class GrowthComparison:
     def _calendar(self, month: float) -> str | None:
         if self.months is None or not math.isfinite(month):
             return None
-        from voyager_analysis.metrics import _month_str, month_number
+        from voyager_analysis.months import month_number, month_str
 
-        return _month_str(int(month_number([self.months[0]])[0] + math.floor(month + 0.5)))
+        return month_str(int(month_number([self.months[0]])[0] + math.floor(month + 0.5)))
 
     def to_dict(self, levels=None) -> dict[str, Any]:
         """The ``fit growth --json`` payload: selected model, every model's fit, milestone months.
@@ -648,7 +648,7 @@ def rolling_origin(t, users, models, *, horizon: int = 3, n_origins: int = 5, mi
 def _as_t_users(data):
     """(t, users, months, source) from a metrics DataFrame or a (t, users) pair."""
     if hasattr(data, "columns"):
-        from voyager_analysis.metrics import months_since_start
+        from voyager_analysis.months import months_since_start
 
         if "users" not in data.columns:
             raise located(data.attrs.get("source"), None, "column 'users' is needed to fit growth")
@@ -713,18 +713,18 @@ def _load(roadmap):
 
 def roadmap_month_zero(roadmap=None) -> str:
     """The calendar month of the roadmap's Month 0: its ``meta.dated`` month minus ``timeline.this_month``."""
-    from voyager_analysis.metrics import _month_str, month_number
+    from voyager_analysis.months import month_number, month_str
 
     roadmap = _load(roadmap)
     dated = str(roadmap.meta.get("dated", ""))[:7]
     if len(dated) != 7:
         raise located(roadmap.path, "meta.dated", "needs a date YYYY-MM-DD to place the roadmap's months")
     this_month = roadmap.get("timeline.this_month")
-    return _month_str(int(month_number([dated])[0] - this_month.mid))
+    return month_str(int(month_number([dated])[0] - this_month.mid))
 
 
 def _roadmap_offset(first_month: str, roadmap) -> int:
-    from voyager_analysis.metrics import month_number
+    from voyager_analysis.months import month_number
 
     return int(month_number([first_month])[0] - month_number([roadmap_month_zero(roadmap)])[0])
 

@@ -28,7 +28,6 @@ Rows may come in any order (they are sorted); a duplicated or missing month is a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +36,7 @@ import numpy as np
 from voyager_analysis import config
 from voyager_analysis.errors import display_path, located
 from voyager_analysis.files import read_csv, to_number
+from voyager_analysis.months import MONTH_RE, month_number, month_str, months_since_start
 
 COMPONENTS = ("vercel", "neon", "upstash", "inngest", "s3", "search", "claude", "monitoring", "stripe")
 COST_COLUMNS = tuple(f"cost_{c}_usd" for c in COMPONENTS)
@@ -68,7 +68,6 @@ SCHEMA: dict[str, Column] = {c.name: c for c in [
     Column("searches", 1e13, whole=True),
     *[Column(name, 1e9) for name in COST_COLUMNS],
 ]}
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def load_metrics(path: str | Path | None = None):
@@ -114,29 +113,11 @@ def load_metrics(path: str | Path | None = None):
     gaps = np.flatnonzero(np.diff(idx) != 1)
     if len(gaps):
         g = int(gaps[0])
-        missing = _month_str(idx[g] + 1)
+        missing = month_str(idx[g] + 1)
         raise located(path, None,
                       f"month {missing} is missing (between {out['month'].iat[g]} and {out['month'].iat[g + 1]})")
     out.attrs["source"] = display_path(path)
     return out
-
-
-def month_number(months) -> np.ndarray:
-    """Months as integers (year*12 + month-1), for differences in months."""
-    arr = np.asarray([str(m) for m in months])
-    years = np.array([int(m[:4]) for m in arr])
-    mons = np.array([int(m[5:7]) for m in arr])
-    return years * 12 + mons - 1
-
-
-def _month_str(n: int) -> str:
-    return f"{n // 12:04d}-{n % 12 + 1:02d}"
-
-
-def months_since_start(df) -> np.ndarray:
-    """Month index t = 0, 1, 2, ... from the first row of a loaded metrics frame."""
-    n = month_number(df["month"])
-    return (n - n[0]).astype(float)
 
 
 def total_cost_usd(df):
@@ -258,7 +239,7 @@ def example_metrics(prices, roadmap, seed: int = config.DEFAULT_SEED, truth: Exa
     }
     start = month_number([tr.start_month])[0]
     df = pd.DataFrame({
-        "month": [_month_str(int(start + i)) for i in range(n)],
+        "month": [month_str(int(start + i)) for i in range(n)],
         "users": users, "new_users": new_users, "pro_subscribers": pro, "max_subscribers": mx,
         "messages": messages, "input_tokens": input_tokens, "output_tokens": output_tokens,
         "sonnet_share": np.round(sonnet, 4), "storage_gb": np.round(storage, 3),

@@ -3,38 +3,23 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
 RESULTS_MIME = "application/json"
 
 
-def jsonable(obj: Any) -> Any:
-    """Turn numpy/pandas scalars and containers into plain JSON values (NaN/inf -> None)."""
-    import numpy as np
+def show_results(results) -> dict:
+    """Display a notebook's headline results as ``application/json`` (the cell tagged ``results``).
 
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        x = float(obj)
-        return x if math.isfinite(x) else None
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    return obj
-
-
-def show_results(results: dict) -> dict:
-    """Display a notebook's headline results as ``application/json`` (the cell tagged ``results``)."""
+    ``results`` is the notebook's :class:`voyager_analysis.contracts.Payload` (checked at construction); a
+    plain mapping is still accepted while a notebook has no contract.
+    """
     from IPython.display import display
 
-    clean = jsonable(results)
+    from voyager_analysis.results import to_jsonable
+
+    clean = results.to_json() if hasattr(results, "to_json") else to_jsonable(results)
     display({RESULTS_MIME: clean, "text/plain": json.dumps(clean, indent=2)}, raw=True)
     return clean
 

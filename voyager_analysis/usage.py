@@ -51,7 +51,7 @@ def _column(df, name: str, *, positive: bool = True, min_n: int = 4) -> np.ndarr
 
 
 def _months(df) -> np.ndarray:
-    from voyager_analysis.metrics import months_since_start
+    from voyager_analysis.months import months_since_start
 
     return months_since_start(df)
 

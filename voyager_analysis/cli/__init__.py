@@ -78,19 +78,10 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
 
 
 def print_json(payload) -> None:
-    print(json.dumps(payload, indent=2, sort_keys=False, allow_nan=False, default=_jsonable))
+    """Print ``payload`` as strict JSON (numpy values, NaN and results objects are cleaned first)."""
+    from voyager_analysis.results import to_jsonable
 
-
-def _jsonable(obj):
-    import numpy as np
-
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+    print(json.dumps(to_jsonable(payload), indent=2, sort_keys=False, allow_nan=False))
 
 
 def print_table(df, floatfmt: str = "{:,.4g}") -> None:

@@ -10,9 +10,9 @@ _PALETTE = [MODEL_COLOR, WARN_COLOR, OK_COLOR, ROADMAP_COLOR, "#d4a017", "#55555
 
 
 def _month_label(first_month: str, m: float) -> str:
-    from voyager_analysis.metrics import _month_str, month_number
+    from voyager_analysis.months import month_number, month_str
 
-    return _month_str(int(month_number([first_month])[0] + int(round(m))))
+    return month_str(int(month_number([first_month])[0] + int(round(m))))
 
 
 def trigger_timeline(report, first_month: str, note: str = ""):
@@ -23,7 +23,7 @@ def trigger_timeline(report, first_month: str, note: str = ""):
     y = np.arange(len(t))[::-1]
     finite = np.concatenate([t[c].to_numpy(float) for c in ("low_index", "high_index", "forecast_month_index")])
     finite = finite[np.isfinite(finite)]
-    from voyager_analysis.metrics import month_number
+    from voyager_analysis.months import month_number
 
     last = float(month_number([report.last_month])[0] - month_number([first_month])[0])
     hi_edge = max([last + 6.0] + list(finite + 2)) if finite.size else last + 6.0

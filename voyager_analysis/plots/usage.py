@@ -14,7 +14,7 @@ def activity_per_user(df, fits: dict, *, note: str = ""):
     """
     import matplotlib.pyplot as plt
 
-    from voyager_analysis.metrics import months_since_start
+    from voyager_analysis.months import months_since_start
 
     names = list(fits)
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.4), layout="constrained", squeeze=False)
@@ -66,7 +66,7 @@ def storage_accumulation(df, fit, projection=None, *, note: str = ""):
 
 def sonnet_share_trend(df, fit, horizon_months: float = 6.0, *, note: str = ""):
     """Observed Sonnet share by month with the fitted trend (extended ``horizon_months``)."""
-    from voyager_analysis.metrics import months_since_start
+    from voyager_analysis.months import months_since_start
 
     fig, ax = new_figure()
     t = months_since_start(df)
