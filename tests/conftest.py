@@ -35,11 +35,34 @@ def example_metrics():
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run ``python -m voyager_analysis ARGS`` in a subprocess; returns the completed process."""
+    """Run ``python -m voyager_analysis ARGS`` in a subprocess (smoke tests of the installed entry point)."""
     return subprocess.run([sys.executable, "-m", "voyager_analysis", *args], cwd=cwd or ROOT,
                           capture_output=True, text=True, timeout=600)
 
 
+def run_cli_in_process(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``voyager_analysis.cli.main(ARGS)`` in this process with captured output (fast: no interpreter start,
+    no re-import); returns the same shape as :func:`run_cli`. A ``SystemExit`` (argparse) becomes its code."""
+    import contextlib
+    import io
+
+    from voyager_analysis.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old = Path.cwd()
+    try:
+        os.chdir(cwd or ROOT)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    finally:
+        os.chdir(old)
+    return subprocess.CompletedProcess(["voyager-analysis", *args], code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture
 def cli():
-    return run_cli
+    """The command line, run in-process (see :func:`run_cli_in_process`); use :func:`run_cli` for a subprocess."""
+    return run_cli_in_process
