@@ -147,3 +147,40 @@ def test_no_generated_files_are_tracked():
     if not tracked:
         pytest.skip("not a git checkout")
     assert not [t for t in tracked if t.startswith(("reports/", ".venv/")) or "__pycache__" in t]
+
+
+def _norm(text: str) -> str:
+    import re
+
+    return " ".join(re.sub(r"[^a-z0-9~/.%$]+", " ", text.lower()).split())
+
+
+def _doc_sections() -> dict[str, str]:
+    """``{normalised level-2 heading: normalised text under it}`` of docs/roadmap.md."""
+    out, head, buf = {}, None, []
+    for line in (ROOT / "docs" / "roadmap.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            if head is not None:
+                out[head] = _norm("\n".join(buf))
+            head, buf = _norm(line[3:]), []
+        else:
+            buf.append(line)
+    out[head] = _norm("\n".join(buf))
+    return out
+
+
+def test_every_roadmap_section_points_into_the_roadmap_document(roadmap):
+    """Each figure's ``section`` ("Phase 2 > Read replicas", several joined by ';') names a level-2 heading of
+    docs/roadmap.md (by its start) and, below it, text containing every further part — so a reader can find
+    the sentence a number came from. Always runs: the document is part of the repository."""
+    sections = _doc_sections()
+    bad = []
+    for f in iter_figures(roadmap.tree):
+        for path in f.section.split(";"):
+            first, *rest = [p.strip() for p in path.split(">")]
+            heads = [h for h in sections if h.startswith(_norm(first))]
+            if not heads:
+                bad.append(f"{f.path}: no heading starts with '{first}'")
+            elif not any(all(_norm(r) in sections[h] for r in rest) for h in heads):
+                bad.append(f"{f.path}: '{' > '.join(rest)}' is not under '{first}'")
+    assert not bad, "\n".join(bad)
