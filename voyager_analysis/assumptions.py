@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from voyager_analysis import config
-from voyager_analysis.errors import InputError, located, suggest, unknown_name
+from voyager_analysis.errors import InputError, located, preview, suggest, unknown_name
 from voyager_analysis.files import read_csv, read_yaml, require_mapping, to_number
 
 #: Units a figure may carry, with the largest value any real service or business could have.
@@ -109,6 +109,9 @@ def parse_figure(obj: Mapping, *, path: Path, key: str) -> Figure:
     for k in ("low", "high", "unit"):
         if k not in obj:
             raise located(path, key, f"missing field '{k}'")
+    for k in ("unit", "section", "source", "rationale", "qualifier", "note", "distribution"):
+        if k in obj and obj[k] is not None and not isinstance(obj[k], str):
+            raise located(path, f"{key}.{k}", f"must be text, got {type(obj[k]).__name__} {preview(obj[k])}")
     unit = obj["unit"]
     if unit not in UNIT_LIMITS:
         raise located(path, f"{key}.unit", unknown_name("unit", unit, UNIT_LIMITS))
@@ -210,6 +213,39 @@ class Roadmap:
         return figures_frame(self.tree)
 
 
+#: What the roadmap's figures measure, by the pattern of their dotted path: a figure that matches must carry one
+#: of the units, so a valid but wrong unit (``unit: users`` on a cost) is refused. First match wins.
+ROADMAP_UNITS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("phases.*.costs.*", ("usd_per_month",)),
+    ("*.revenue.*_price", ("usd_per_subscriber_month",)),
+    ("*_price", ("usd_per_subscriber_month", "usd_per_gb_month")),
+    ("*.revenue.*_subscribers", ("subscribers",)),
+    ("*.total", ("usd_per_month",)),
+    ("*.cost", ("usd_per_month",)),
+    ("*.gross", ("usd_per_month",)),
+    ("*_gross", ("usd_per_month",)),
+    ("*.after_share", ("usd_per_month",)),
+    ("*.revenue", ("usd_per_month",)),
+    ("*.margin", ("fraction",)),
+    ("*_conversion", ("fraction",)),
+    ("*.users", ("users",)),
+    ("*_users", ("users",)),
+    ("*.months", ("month",)),
+)
+
+
+def _check_roadmap_units(tree: Mapping[str, Any], path: Path) -> None:
+    import fnmatch
+
+    for fig in iter_figures(tree):
+        for pattern, units in ROADMAP_UNITS:
+            if fnmatch.fnmatchcase(fig.path, pattern):
+                if fig.unit not in units:
+                    raise located(path, f"{fig.path}.unit", f"'{fig.unit}' does not fit what this figure measures; "
+                                                            f"expected {' or '.join(units)}")
+                break
+
+
 ROADMAP_GROUPS = {"phases", "milestones", "cost_projection", "claims", "revenue_assumptions",
                   "thresholds", "archival", "options", "sharding", "timeline", "team"}
 
@@ -227,6 +263,7 @@ def load_roadmap(path: str | Path | None = None) -> Roadmap:
         if k not in body:
             raise located(path, None, f"missing group '{k}'")
     tree = parse_figure_tree(body, path=path)
+    _check_roadmap_units(tree, path)
     phases = tree["phases"]
     for name, phase in phases.items():
         for need in ("users", "costs", "total"):
@@ -350,6 +387,11 @@ def load_prices(path: str | Path | None = None) -> PriceBook:
     for i, row in services_all.iterrows():
         if row.unit.startswith("fraction") and row.price_usd > 1:
             raise located(service_path, f"row {i + 1} ({row['item']})", "a fraction must lie in 0-1")
+        limit = UNIT_LIMITS.get(row.unit, 1e6)
+        if row.price_usd < 0 or row.price_usd > limit:
+            raise located(service_path, f"row {i + 1} ({row['item']})",
+                          f"price_usd {row.price_usd:g} is out of range: no real list price in {row.unit} is "
+                          f"negative or above {limit:g}")
     return PriceBook(claude=claude, services=services,
                      history={"claude": claude_all, "services": services_all},
                      paths=(claude_path, service_path))

@@ -13,11 +13,26 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
+#: Longest error message printed; a longer one (a value pasted into it) is cut with an ellipsis.
+MAX_MESSAGE_CHARS = 400
+
+
 class InputError(ValueError):
-    """A problem with user input, described in one line."""
+    """A problem with user input, described in one line (at most :data:`MAX_MESSAGE_CHARS` characters)."""
 
     def __init__(self, message: str):
-        super().__init__(" ".join(str(message).split()))
+        text = " ".join(str(message).split())
+        if len(text) > MAX_MESSAGE_CHARS:
+            text = text[: MAX_MESSAGE_CHARS - 1] + "…"
+        super().__init__(text)
+
+
+def preview(value, n: int = 40) -> str:
+    """A short printable preview of a value for an error message (never the whole of a long value)."""
+    text = value if isinstance(value, str) else repr(value) if not isinstance(value, (list, dict, tuple, set)) \
+        else f"<{type(value).__name__} of {len(value)}>"
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 class ConvergenceError(RuntimeError):
@@ -35,13 +50,15 @@ def display_path(path: str | Path) -> str:
     """
     from voyager_analysis import config
 
-    p = Path(path)
+    import os
+
+    p = Path(os.path.abspath(path))  # no resolve(): a symlink loop must not raise here
     for base in (Path.cwd(), config.ROOT):
         try:
-            return p.resolve().relative_to(base.resolve()).as_posix()
-        except (ValueError, OSError):
+            return p.relative_to(os.path.abspath(base)).as_posix()
+        except (ValueError, OSError, RuntimeError):
             continue
-    return str(p)
+    return str(path)
 
 
 def located(path: str | Path | None, where: str | None, what: str) -> InputError:

@@ -253,11 +253,7 @@ def example_metrics(prices, roadmap, seed: int = config.DEFAULT_SEED, truth: Exa
 
 def write_example_metrics(df, path: str | Path, seed: int) -> Path:
     """Write the example CSV with its SYNTHETIC banner (atomically: a temp file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(SYNTHETIC_BANNER.format(seed=seed) + "\n")
-        df.to_csv(fh, index=False, lineterminator="\n")
-    tmp.replace(path)
-    return path
+    from voyager_analysis.files import write_text_atomic
+
+    body = df.to_csv(index=False, lineterminator="\n")
+    return write_text_atomic(path, SYNTHETIC_BANNER.format(seed=seed) + "\n" + body)
