@@ -21,28 +21,21 @@ Definitions (USD per month; every function is plain numpy arithmetic and broadca
 
 Base case: the roadmap's point values in ``roadmap.yaml`` ``revenue_assumptions`` (5% Pro at $18.99, 0.1% Max
 at $99, 70% to the company) and Stripe's list price; a scenario may override any of them (with ranges).
+:class:`RevenueModel` holds one set of these values (built from the model's inputs with
+:meth:`RevenueModel.from_inputs`) and answers revenue, margin, break-even and grid questions with them; the
+functions below are its arithmetic (plain numpy, used by the cost model over arrays of draws).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
 
 from voyager_analysis.errors import InputError, unknown_name
-
-#: Revenue inputs read from roadmap.yaml: input name -> dotted path of the figure.
-REVENUE_INPUTS: dict[str, str] = {
-    "pro_conversion": "revenue_assumptions.pro_conversion",
-    "pro_price_usd": "revenue_assumptions.pro_price",
-    "max_conversion": "revenue_assumptions.max_conversion",
-    "max_price_usd": "revenue_assumptions.max_price",
-    "revenue_share_to_company": "revenue_assumptions.revenue_share_to_company",
-}
-#: Payment prices read from data/prices/services.csv (item names are also the input names).
-PAYMENT_PRICES: tuple[str, ...] = ("stripe_card_percent", "stripe_card_fixed")
-#: Every input of :func:`evaluate`, in order.
-REVENUE_ARGS: tuple[str, ...] = (*REVENUE_INPUTS, *PAYMENT_PRICES)
+from voyager_analysis.model_inputs import PAYMENT_PRICES, REVENUE_ARGS, REVENUE_INPUTS
 
 
 def subscribers(users, conversion):
@@ -129,109 +122,7 @@ def margins(gross_usd, fees_usd, net_usd, infra_cost_usd) -> dict[str, Any]:
             "profit_after_share_usd": profit}
 
 
-# --- base values and scenarios ------------------------------------------------------------------------------
-
-def revenue_inputs(scenario=None, *, roadmap=None, prices=None) -> dict:
-    """The revenue inputs as figures (roadmap points + Stripe list price, with a scenario's overrides)."""
-    from voyager_analysis.costs import model_inputs
-
-    inputs = model_inputs(scenario, roadmap=roadmap, prices=prices)
-    return {k: inputs[k] for k in REVENUE_ARGS}
-
-
-def revenue_values(scenario=None, *, roadmap=None, prices=None) -> dict[str, float]:
-    """Point values of the revenue inputs: the figure's value, or the middle of a scenario's range."""
-    return {k: (f.low if f.is_point else f.mid) for k, f in revenue_inputs(scenario, roadmap=roadmap,
-                                                                           prices=prices).items()}
-
-
-def _filled(values: dict[str, Any], scenario, given: dict[str, Any]) -> dict[str, Any]:
-    unknown = [k for k in given if k not in REVENUE_ARGS]
-    if unknown:
-        raise InputError(unknown_name("revenue input", unknown[0], REVENUE_ARGS))
-    missing = [k for k in REVENUE_ARGS if given.get(k) is None]
-    if values is not None:
-        absent = [k for k in missing if k not in values]
-        if absent:
-            raise InputError(f"revenue values lack {', '.join(absent)}")
-        base = values
-    else:
-        base = revenue_values(scenario) if missing else {}
-    out = {k: (given[k] if given.get(k) is not None else base[k]) for k in REVENUE_ARGS}
-    for k in ("pro_conversion", "max_conversion", "revenue_share_to_company", "stripe_card_percent"):
-        a = np.asarray(out[k], dtype=float)
-        if np.any(~np.isfinite(a) | (a < 0) | (a > 1)):
-            raise InputError(f"{k} is a share and must lie in 0-1, got {np.ravel(a)[0]:g}")
-    for k in ("pro_price_usd", "max_price_usd", "stripe_card_fixed"):
-        a = np.asarray(out[k], dtype=float)
-        if np.any(~np.isfinite(a) | (a < 0)):
-            raise InputError(f"{k} must be a finite number >= 0, got {np.ravel(a)[0]:g}")
-    return out
-
-
-def revenue_table(users: float, infra_cost_usd: float, *, scenario=None, values: dict | None = None,
-                  **given):
-    """One month's revenue statement at ``users`` as a two-column DataFrame (item, usd_per_month / percent).
-
-    Inputs: ``values`` (all of :data:`REVENUE_ARGS`), else the scenario's (or base) values; any keyword in
-    :data:`REVENUE_ARGS` overrides one. ``infra_cost_usd`` excludes payment fees.
-    """
-    import pandas as pd
-
-    v = _filled(values, scenario, given)
-    out = evaluate(users, v, infra_cost_usd)
-    rows = [
-        ("Pro subscribers", float(subscribers(users, v["pro_conversion"])), "subscribers"),
-        ("Max subscribers", float(subscribers(users, v["max_conversion"])), "subscribers"),
-        ("Gross revenue", float(out["gross_revenue_usd"]), "usd_per_month"),
-        ("Payment fees (Stripe)", -float(out["payment_fees_usd"]), "usd_per_month"),
-        ("Revenue share to partners", -float(out["partner_share_usd"]), "usd_per_month"),
-        ("Net revenue", float(out["net_revenue_usd"]), "usd_per_month"),
-        ("Infrastructure cost", -float(infra_cost_usd), "usd_per_month"),
-        ("Profit after share", float(out["profit_after_share_usd"]), "usd_per_month"),
-        ("Margin before share (over gross; roadmap's definition)", float(out["margin_pct"]), "percent"),
-        ("Margin after share (over net revenue)", float(out["margin_after_share_pct"]), "percent"),
-        ("Margin after share (over gross revenue)", float(out["margin_after_share_over_gross_pct"]), "percent"),
-    ]
-    return pd.DataFrame(rows, columns=["item", "value", "unit"])
-
-
-# --- break-even, churn, grids (notebook 05) ----------------------------------------------------------------
-
-def breakeven_pro_conversion(users, monthly_cost_usd, *, pro_price_usd=None, max_conversion=None,
-                             max_price_usd=None, revenue_share_to_company=None, stripe_card_percent=None,
-                             stripe_card_fixed=None, scenario=None):
-    """The Pro conversion at which profit after the share is zero, closed form.
-
-    Profit = s*G - fees - C with G = U (p P + m M), fees = f G + k U (p + m), s = share to company,
-    f = Stripe percent, k = Stripe fixed fee, C = ``monthly_cost_usd`` (infrastructure, excluding payment
-    fees). Solving for p:
-
-        p* = (C - m U ((s - f) M - k)) / (U ((s - f) P - k))
-
-    Returns 0 where Max revenue alone covers the cost, and ``inf`` where a Pro subscriber does not cover
-    its own fees ((s - f) P <= k, no conversion breaks even). A value above 1 means no conversion can.
-    Unset prices/shares come from the scenario (or the base case). Broadcasts over arrays.
-    """
-    v = _filled(None, scenario, dict(pro_price_usd=pro_price_usd, max_conversion=max_conversion,
-                                     max_price_usd=max_price_usd, revenue_share_to_company=revenue_share_to_company,
-                                     stripe_card_percent=stripe_card_percent, stripe_card_fixed=stripe_card_fixed,
-                                     pro_conversion=0.0))
-    u = np.asarray(users, dtype=float)
-    if np.any(~np.isfinite(u) | (u <= 0)):
-        raise InputError(f"users must be a positive number for a break-even, got {np.ravel(u)[0]:g}")
-    c = np.asarray(monthly_cost_usd, dtype=float)
-    if np.any(~np.isfinite(c) | (c < 0)):
-        raise InputError(f"monthly_cost_usd must be a finite number >= 0, got {np.ravel(c)[0]:g}")
-    kept = v["revenue_share_to_company"] - v["stripe_card_percent"]
-    per_pro = kept * v["pro_price_usd"] - v["stripe_card_fixed"]
-    per_max = kept * v["max_price_usd"] - v["stripe_card_fixed"]
-    need = c - v["max_conversion"] * u * per_max
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = np.where(per_pro > 0, need / (u * np.where(per_pro > 0, per_pro, 1.0)), np.inf)
-    p = np.maximum(p, 0.0)
-    return float(p) if p.ndim == 0 else p
-
+# --- churn -------------------------------------------------------------------------------------------------
 
 def subscriber_stock(months: int, new_subscribers_per_month, monthly_churn: float,
                      initial_subscribers: float = 0.0) -> np.ndarray:
@@ -266,29 +157,155 @@ def steady_state_subscribers(new_subscribers_per_month, monthly_churn):
     return np.asarray(new_subscribers_per_month, dtype=float) / monthly_churn
 
 
-def margin_grid(pro_conversions, pro_prices_usd, users: float, infra_cost_usd: float, *,
-                margin: str = "after_share", scenario=None, values: dict | None = None, **given):
-    """Margin (percent) over a grid of Pro conversion (rows) x Pro price (columns), for a heat map.
+def margin_with_churn_pct(users, pro_conversion, max_conversion, pro_price_usd, max_price_usd, monthly_churn,
+                          revenue_share_to_company, infra_cost_usd, stripe_card_percent, stripe_card_fixed,
+                          planned_churn, output: str = "margin_after_share_pct"):
+    """A margin (percent) when churn differs from the churn the acquisition of subscribers was sized for.
 
-    ``margin`` is ``"after_share"`` (over net revenue) or ``"before_share"`` (the roadmap's definition).
-    Other inputs: ``values`` / scenario / keyword overrides as in :func:`revenue_table`.
+    ``pro_conversion`` / ``max_conversion`` are the paying shares of monthly actives planned (the roadmap's
+    meaning). Holding a paying share p at churn c0 (``planned_churn``) takes p x users x c0 new subscribers a
+    month; with that inflow and the actual ``monthly_churn`` c, the stock settles at
+    :func:`steady_state_subscribers` = p x users x c0 / c. At c = c0 this is exactly :func:`evaluate`.
+    ``infra_cost_usd`` excludes payment fees. ``output`` is a margin key of :func:`margins` (default: after the
+    share, over net revenue). Broadcasts.
     """
-    import pandas as pd
+    users = np.asarray(users, dtype=float)
 
-    key = {"after_share": "margin_after_share_pct", "before_share": "margin_pct"}
-    if margin not in key:
-        raise InputError(f"margin must be one of {', '.join(key)}, got '{margin}'")
-    v = _filled(values, scenario, given)
-    conv = np.asarray(pro_conversions, dtype=float)
-    price = np.asarray(pro_prices_usd, dtype=float)
-    grid = dict(v, pro_conversion=conv[:, None], pro_price_usd=price[None, :])
-    out = evaluate(users, grid, infra_cost_usd)
-    return pd.DataFrame(np.broadcast_to(out[key[margin]], (conv.size, price.size)),
-                        index=pd.Index(conv, name="pro_conversion"),
-                        columns=pd.Index(price, name="pro_price_usd"))
+    def held(conversion):
+        return steady_state_subscribers(conversion * users * planned_churn, monthly_churn) / users
+
+    values = dict(pro_conversion=held(pro_conversion), max_conversion=held(max_conversion),
+                  pro_price_usd=pro_price_usd, max_price_usd=max_price_usd,
+                  revenue_share_to_company=revenue_share_to_company, stripe_card_percent=stripe_card_percent,
+                  stripe_card_fixed=stripe_card_fixed)
+    return evaluate(users, values, infra_cost_usd)[output]
+
+
+# --- the model with one set of values --------------------------------------------------------------------------
+
+SHARES = ("pro_conversion", "max_conversion", "revenue_share_to_company", "stripe_card_percent")
+
+
+@dataclass(frozen=True)
+class RevenueModel:
+    """Revenue, fees, the partner share and margins for one set of revenue inputs (USD per month).
+
+    Fields are the names of :data:`REVENUE_ARGS` (floats, or arrays that broadcast). Build it from the model's
+    inputs with :meth:`from_inputs` (point values, :func:`voyager_analysis.values.point_value`); values are
+    validated at construction (shares in 0-1, prices >= 0).
+    """
+
+    pro_conversion: Any
+    pro_price_usd: Any
+    max_conversion: Any
+    max_price_usd: Any
+    revenue_share_to_company: Any
+    stripe_card_percent: Any
+    stripe_card_fixed: Any
+
+    def __post_init__(self):
+        for f in fields(self):
+            a = np.asarray(getattr(self, f.name), dtype=float)
+            if f.name in SHARES and np.any(~np.isfinite(a) | (a < 0) | (a > 1)):
+                raise InputError(f"{f.name} is a share and must lie in 0-1, got {np.ravel(a)[0]:g}")
+            if np.any(~np.isfinite(a) | (a < 0)):
+                raise InputError(f"{f.name} must be a finite number >= 0, got {np.ravel(a)[0]:g}")
+
+    @classmethod
+    def from_inputs(cls, inputs: Mapping[str, Any], **values) -> RevenueModel:
+        """The point values of the revenue inputs in ``inputs`` (figures), with any keyword replacing one."""
+        from voyager_analysis.values import point_value
+
+        unknown = [k for k in values if k not in REVENUE_ARGS]
+        if unknown:
+            raise InputError(unknown_name("revenue input", unknown[0], REVENUE_ARGS))
+        return cls(**{k: values[k] if values.get(k) is not None else point_value(inputs[k]) for k in REVENUE_ARGS})
+
+    def values(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in REVENUE_ARGS}
+
+    def with_values(self, **values) -> RevenueModel:
+        return replace(self, **values)
+
+    def revenue_usd(self, users, infra_cost_usd=None) -> dict[str, Any]:
+        """:func:`evaluate` at ``users``: gross, payment fees, partner share, net (and margins given a cost)."""
+        return evaluate(users, self.values(), infra_cost_usd)
+
+    def margin(self, users, infra_cost_usd) -> dict[str, Any]:
+        """Every margin of :func:`margins` at ``users`` with infrastructure cost ``infra_cost_usd`` (no fees)."""
+        out = self.revenue_usd(users, infra_cost_usd)
+        return {k: out[k] for k in ("margin_pct", "margin_after_share_pct", "margin_after_share_over_gross_pct",
+                                    "profit_after_share_usd")}
+
+    def breakeven_pro_conversion(self, users, infra_cost_usd, pro_price_usd=None):
+        """The Pro conversion at which profit after the share is zero, closed form.
+
+        Profit = s*G - fees - C with G = U (p P + m M), fees = f G + k U (p + m), s = share to company,
+        f = Stripe percent, k = Stripe fixed fee, C = ``infra_cost_usd`` (excluding payment fees). Solving for p:
+
+            p* = (C - m U ((s - f) M - k)) / (U ((s - f) P - k))
+
+        Returns 0 where Max revenue alone covers the cost, and ``inf`` where a Pro subscriber does not cover its
+        own fees ((s - f) P <= k). A value above 1 means no conversion can. ``pro_price_usd`` (default: the
+        model's) may be an array. Broadcasts.
+        """
+        price = self.pro_price_usd if pro_price_usd is None else pro_price_usd
+        u = np.asarray(users, dtype=float)
+        if np.any(~np.isfinite(u) | (u <= 0)):
+            raise InputError(f"users must be a positive number for a break-even, got {np.ravel(u)[0]:g}")
+        c = np.asarray(infra_cost_usd, dtype=float)
+        if np.any(~np.isfinite(c) | (c < 0)):
+            raise InputError(f"infra_cost_usd must be a finite number >= 0, got {np.ravel(c)[0]:g}")
+        kept = self.revenue_share_to_company - self.stripe_card_percent
+        per_pro = kept * np.asarray(price, dtype=float) - self.stripe_card_fixed
+        per_max = kept * self.max_price_usd - self.stripe_card_fixed
+        need = c - self.max_conversion * u * per_max
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.where(per_pro > 0, need / (u * np.where(per_pro > 0, per_pro, 1.0)), np.inf)
+        p = np.maximum(p, 0.0)
+        return float(p) if p.ndim == 0 else p
+
+    def statement(self, users: float, infra_cost_usd: float):
+        """One month's revenue statement at ``users``: a DataFrame (item, value, unit)."""
+        import pandas as pd
+
+        out = self.revenue_usd(users, infra_cost_usd)
+        rows = [
+            ("Pro subscribers", float(subscribers(users, self.pro_conversion)), "subscribers"),
+            ("Max subscribers", float(subscribers(users, self.max_conversion)), "subscribers"),
+            ("Gross revenue", float(out["gross_revenue_usd"]), "usd_per_month"),
+            ("Payment fees (Stripe)", -float(out["payment_fees_usd"]), "usd_per_month"),
+            ("Revenue share to partners", -float(out["partner_share_usd"]), "usd_per_month"),
+            ("Net revenue", float(out["net_revenue_usd"]), "usd_per_month"),
+            ("Infrastructure cost", -float(infra_cost_usd), "usd_per_month"),
+            ("Profit after share", float(out["profit_after_share_usd"]), "usd_per_month"),
+            ("Margin before share (over gross; roadmap's definition)", float(out["margin_pct"]), "percent"),
+            ("Margin after share (over net revenue)", float(out["margin_after_share_pct"]), "percent"),
+            ("Margin after share (over gross revenue)", float(out["margin_after_share_over_gross_pct"]), "percent"),
+        ]
+        return pd.DataFrame(rows, columns=["item", "value", "unit"])
+
+    def margin_grid(self, pro_conversions, pro_prices_usd, users: float, infra_cost_usd: float, *,
+                    margin: str = "after_share"):
+        """Margin (percent) over Pro conversion (rows) x Pro price (columns), for a heat map.
+
+        ``margin`` is ``"after_share"`` (over net revenue) or ``"before_share"`` (the roadmap's definition).
+        """
+        import pandas as pd
+
+        key = {"after_share": "margin_after_share_pct", "before_share": "margin_pct"}
+        if margin not in key:
+            raise InputError(f"margin must be one of {', '.join(key)}, got '{margin}'")
+        conv = np.asarray(pro_conversions, dtype=float)
+        price = np.asarray(pro_prices_usd, dtype=float)
+        grid = dict(self.values(), pro_conversion=conv[:, None], pro_price_usd=price[None, :])
+        out = evaluate(users, grid, infra_cost_usd)
+        return pd.DataFrame(np.broadcast_to(out[key[margin]], (conv.size, price.size)),
+                            index=pd.Index(conv, name="pro_conversion"),
+                            columns=pd.Index(price, name="pro_price_usd"))
 
 
 __all__ = ["REVENUE_INPUTS", "PAYMENT_PRICES", "REVENUE_ARGS", "subscribers", "gross_revenue_usd",
            "payment_fees_usd", "partner_share_usd", "net_revenue_usd", "margin_pct", "margin_after_share_pct",
-           "margins", "evaluate", "revenue_inputs", "revenue_values", "revenue_table", "breakeven_pro_conversion",
-           "subscriber_stock", "steady_state_subscribers", "margin_grid"]
+           "margins", "evaluate", "subscriber_stock", "steady_state_subscribers", "margin_with_churn_pct",
+           "RevenueModel"]

@@ -9,12 +9,13 @@ A scenario is a YAML file in ``data/scenarios/`` (or anywhere, given by path)::
       messages_per_user_month: {low: 40, high: 120, mode: 60, distribution: triangular,
                                 rationale: "power users dominate"}
 
-Input names are those of :func:`voyager_analysis.costs.model_inputs`: the drivers in
+Input names are those of :func:`voyager_analysis.model_inputs.base_inputs`: the drivers in
 ``data/assumptions/drivers.yaml``, the thresholds and revenue assumptions taken from the roadmap
-(``costs.ROADMAP_INPUTS``, ``revenue.REVENUE_INPUTS``) and the prices (service item names such as
+(``model_inputs.ROADMAP_INPUTS``, ``model_inputs.REVENUE_INPUTS``) and the prices (service item names such as
 ``neon_storage``; ``haiku_input_usd_per_mtok`` ...). A figure's ``unit`` may be left out (it must match the
 input's unit if given) and a range needs a ``rationale`` or ``source``. The empty scenario (``base``) is the
-base case. Pass a :class:`Scenario`, a name or a path to ``costs.simulate(..., scenario=...)`` and friends.
+base case. ``project.scenario(name)`` loads one against the project's inputs; pass the :class:`Scenario` to
+``montecarlo.simulate(..., scenario=...)`` and friends.
 """
 
 from __future__ import annotations
@@ -69,22 +70,23 @@ def list_scenarios(folder: str | Path | None = None) -> list[str]:
     return sorted(p.stem for p in folder.iterdir() if p.suffix in SUFFIXES and p.is_file())
 
 
-def scenario_path(name_or_path: str | Path) -> Path:
-    """The file of a scenario given by name (in ``data/scenarios/``) or by path.
+def scenario_path(name_or_path: str | Path, folder: str | Path | None = None) -> Path:
+    """The file of a scenario given by name (in ``folder``, default ``data/scenarios/``) or by path.
 
     A value with a folder separator or a ``.yaml``/``.yml`` suffix is a path; anything else is a name, and an
     unknown name is an :class:`InputError` listing the valid names.
     """
+    folder = Path(folder) if folder is not None else config.SCENARIOS_DIR
     text = str(name_or_path).strip()
     if not text:
-        raise InputError(f"empty scenario name; valid: {', '.join(list_scenarios())}")
+        raise InputError(f"empty scenario name; valid: {', '.join(list_scenarios(folder))}")
     if isinstance(name_or_path, Path) or "/" in text or "\\" in text or text.endswith(SUFFIXES):
         return Path(text)
     for suffix in SUFFIXES:
-        p = config.SCENARIOS_DIR / f"{text}{suffix}"
+        p = folder / f"{text}{suffix}"
         if p.is_file():
             return p
-    known = list_scenarios()
+    known = list_scenarios(folder)
     raise InputError(f"unknown scenario '{text}'{suggest(text, known)}; valid: {', '.join(known) or '(none)'}"
                      f" (or give a path to a .yaml file)")
 
@@ -95,24 +97,21 @@ def _unknown_input(key: str, inputs: Mapping[str, Any]) -> str:
     return f"unknown input '{key}'{hint}"
 
 
-def load_scenario(name_or_path: str | Path | Scenario | None, *, inputs: Mapping[str, Figure] | None = None
-                  ) -> Scenario:
-    """Load and validate a scenario (a name in ``data/scenarios/``, a path, or a :class:`Scenario`).
+def load_scenario(name_or_path: str | Path | Scenario | None, *, inputs: Mapping[str, Figure],
+                  folder: str | Path | None = None) -> Scenario:
+    """Load and validate a scenario (a name in ``folder`` (default ``data/scenarios/``), a path, or a
+    :class:`Scenario`).
 
-    Every override must name an input of the model (``inputs``; default: the base inputs of
-    :func:`voyager_analysis.costs.model_inputs`); an unknown name is an :class:`InputError` naming the file,
-    the key and the nearest valid name. ``None`` is the empty base scenario.
+    Every override must name an input of the model (``inputs``: the base inputs,
+    :func:`voyager_analysis.model_inputs.base_inputs`); an unknown name is an :class:`InputError` naming the
+    file, the key and the nearest valid name. ``None`` is the empty base scenario.
     """
-    if inputs is None:
-        from voyager_analysis.costs import model_inputs
-
-        inputs = model_inputs()
     if name_or_path is None:
         return Scenario(name="base", description="base case (no overrides)")
     if isinstance(name_or_path, Scenario):
         name_or_path.apply(inputs)  # checks every name
         return name_or_path
-    path = scenario_path(name_or_path)
+    path = scenario_path(name_or_path, folder)
     raw = require_mapping(read_yaml(path), path, None)
     for key in raw:
         if key not in SCENARIO_KEYS:

@@ -11,17 +11,21 @@ package (``routing.monthly_cost_usd(users=..., sonnet_share=...)``) into such a 
   intervals, sampled and estimated by SALib (``SALib.sample.sobol`` + ``SALib.analyze.sobol``);
   :func:`to_results` turns the table into the ``{"input": {"S1", "S1_conf", "ST", "ST_conf"}}`` JSON that
   every notebook puts under ``results["sensitivity"]``.
+- :func:`analyze` runs both on one model and returns a :class:`Sensitivity` results object (``summary()``
+  is the Sobol' table, ``to_dict()`` the JSON above, ``plot_tornado()`` / ``plot_sobol()`` the figures).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from voyager_analysis import config
 from voyager_analysis.errors import InputError, unknown_name
+from voyager_analysis.results import Results
 
 #: Figure distributions -> SALib distribution names.
 SALIB_DISTS = {"uniform": "unif", "triangular": "triang", "loguniform": "logunif"}
@@ -230,4 +234,61 @@ def to_results(table) -> dict[str, dict[str, float]]:
     return {str(name): {c: float(row[c]) for c in SOBOL_COLUMNS} for name, row in table[SOBOL_COLUMNS].iterrows()}
 
 
-__all__ = ["problem_from_figures", "ranges", "relative_ranges", "problem_table", "kwargs_model", "tornado", "sobol", "to_results"]
+@dataclass(repr=False)
+class Sensitivity(Results):
+    """Tornado and Sobol' analysis of one model output over one problem (:func:`analyze`)."""
+
+    problem: dict
+    tornado: Any  #: :func:`tornado`'s DataFrame
+    sobol: Any  #: :func:`sobol`'s DataFrame
+    output_label: str
+    note: str = ""
+    value_format: str = "{:,.3g}"
+    title = "Sensitivity: Sobol' indices (S1 alone, ST with interactions)"
+
+    def summary(self):
+        return self.sobol
+
+    def _payload(self) -> dict:
+        return to_results(self.sobol)
+
+    def top_inputs(self, k: int = 3) -> list[str]:
+        """The ``k`` inputs with the largest total index."""
+        return [str(x) for x in self.sobol["ST"].sort_values(ascending=False).index[:k]]
+
+    def problem_table(self):
+        return problem_table(self.problem)
+
+    def verdict_markdown(self, unit: str = "") -> str:
+        top = self.sobol["ST"].sort_values(ascending=False)
+        t = self.tornado
+        fmt = self.value_format
+        return (f"The {self.output_label} is most sensitive to **{top.index[0]}** (ST {top.iloc[0]:.2f})"
+                + (f", then **{top.index[1]}** ({top.iloc[1]:.2f})" if len(top) > 1 else "")
+                + (f" and {top.index[2]}" if len(top) > 2 else "")
+                + f". One at a time, {t.input.iat[0]} moves it from {t.output_at_low.iat[0]:.0f}{unit} to "
+                f"{t.output_at_high.iat[0]:.0f}{unit} over its range ({fmt.format(t.low.iat[0])} to "
+                f"{fmt.format(t.high.iat[0])}). {self.sobol.attrs['method']}.")
+
+    def plot_tornado(self):
+        from voyager_analysis.plots.sensitivity import tornado_chart
+
+        return tornado_chart(self.tornado, self.output_label, note=self.note, value_format=self.value_format)
+
+    def plot_sobol(self):
+        from voyager_analysis.plots.sensitivity import sobol_chart
+
+        return sobol_chart(self.sobol, note=self.note)
+
+
+def analyze(func: Callable[[np.ndarray], Any], problem: Mapping, base: Mapping[str, float], *, output_label: str,
+            n: int = 1024, seed: int = config.DEFAULT_SEED, note: str = "", value_format: str = "{:,.3g}"
+            ) -> Sensitivity:
+    """:func:`tornado` around ``base`` and :func:`sobol` (``n``, ``seed``) of one model, as a results object."""
+    return Sensitivity(problem=dict(problem), tornado=tornado(func, problem, {k: base[k] for k in problem["names"]}),
+                       sobol=sobol(func, problem, n=n, seed=seed), output_label=output_label, note=note,
+                       value_format=value_format)
+
+
+__all__ = ["problem_from_figures", "ranges", "relative_ranges", "problem_table", "kwargs_model", "tornado", "sobol",
+           "to_results", "Sensitivity", "analyze"]

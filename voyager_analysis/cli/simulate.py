@@ -17,10 +17,12 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from voyager_analysis import costs
+    from voyager_analysis import montecarlo
     from voyager_analysis.cli import print_json, print_table
+    from voyager_analysis.project import load_project
 
-    result = costs.simulate(args.users, draws=args.draws, seed=args.seed, scenario=args.scenario)
+    project = load_project()
+    result = montecarlo.simulate(args.users, project, scenario=args.scenario, draws=args.draws, seed=args.seed)
     if args.json:
         print_json(result.to_dict())
         return 0

@@ -12,7 +12,7 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from voyager_analysis import assumptions, config, costs, metrics, scenarios
+    from voyager_analysis import assumptions, config, metrics, model_inputs, scenarios
     from voyager_analysis.errors import display_path
 
     roadmap = assumptions.load_roadmap(args.assumptions)
@@ -27,7 +27,8 @@ def run(args) -> int:
         if path != config.ROADMAP_YAML:
             n = sum(1 for _ in assumptions.iter_figures(assumptions.load_figures(path)))
             print(f"ok: {display_path(path)}: {n} figures")
-    inputs = costs.model_inputs(roadmap=roadmap, prices=prices)
+    drivers = assumptions.load_figures(config.ASSUMPTIONS_DIR / "drivers.yaml")
+    inputs = model_inputs.base_inputs(roadmap, prices, drivers)
     for name in args.scenario or scenarios.list_scenarios():
         scen = scenarios.load_scenario(name, inputs=inputs)
         print(f"ok: scenario {scen.name}: {len(scen.overrides)} override(s)")

@@ -1,9 +1,5 @@
-"""Figures of the conversion and revenue analysis (notebook 05), and the one model helper it needs.
-
-One function per figure, each returning the Figure. :func:`margin_with_churn_pct` is not a figure: it is the
-margin model of the notebook's sensitivity analysis (revenue.py arithmetic plus the churn steady state), kept
-here because it serves only that notebook.
-"""
+"""Figures of the conversion and revenue analysis (notebook 05): one function per figure, each returning the
+Figure, drawn from plain frames and arrays."""
 
 from __future__ import annotations
 
@@ -11,35 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from voyager_analysis import revenue
 from voyager_analysis.plots import MODEL_COLOR, OK_COLOR, ROADMAP_COLOR, WARN_COLOR, new_figure, source_note
-
-
-# --- the sensitivity model -------------------------------------------------------------------------------------
-
-def margin_with_churn_pct(users, pro_conversion, max_conversion, pro_price_usd, max_price_usd, monthly_churn,
-                          revenue_share_to_company, infra_cost_usd, stripe_card_percent, stripe_card_fixed,
-                          planned_churn, output: str = "margin_after_share_pct"):
-    """A margin (percent) when churn differs from the churn the acquisition of subscribers was sized for.
-
-    ``pro_conversion`` / ``max_conversion`` are the paying shares of monthly actives planned (the roadmap's
-    meaning). Holding a paying share p at churn c0 (``planned_churn``) takes p x users x c0 new subscribers a
-    month; with that inflow and the actual ``monthly_churn`` c, the stock settles at
-    :func:`voyager_analysis.revenue.steady_state_subscribers` = p x users x c0 / c. At c = c0 this is exactly
-    :func:`voyager_analysis.revenue.evaluate`. ``infra_cost_usd`` excludes payment fees. ``output`` is a margin key
-    of :func:`voyager_analysis.revenue.margins` (default: after the share, over net revenue). Broadcasts.
-    """
-    users = np.asarray(users, dtype=float)
-
-    def held(conversion):
-        inflow = conversion * users * planned_churn
-        return revenue.steady_state_subscribers(inflow, monthly_churn) / users
-
-    values = dict(pro_conversion=held(pro_conversion), max_conversion=held(max_conversion),
-                  pro_price_usd=pro_price_usd, max_price_usd=max_price_usd,
-                  revenue_share_to_company=revenue_share_to_company, stripe_card_percent=stripe_card_percent,
-                  stripe_card_fixed=stripe_card_fixed)
-    return revenue.evaluate(users, values, infra_cost_usd)[output]
 
 
 # --- figures ---------------------------------------------------------------------------------------------------
@@ -47,7 +15,7 @@ def margin_with_churn_pct(users, pro_conversion, max_conversion, pro_price_usd, 
 def revenue_waterfall(table, *, note: str = ""):
     """From gross revenue to profit: bars for gross, each deduction, net revenue, infrastructure and profit.
 
-    ``table`` is :func:`voyager_analysis.revenue.revenue_table` (items in USD per month; deductions negative).
+    ``table`` is :meth:`voyager_analysis.revenue.RevenueModel.statement` (items in USD per month; deductions negative).
     """
     usd = table[table["unit"] == "usd_per_month"].set_index("item")["value"]
     fig, ax = new_figure(8, 4.2)
@@ -111,7 +79,7 @@ def margin_histogram(margin_pct, margin_after_share_pct, claimed_range_pct: Sequ
 
 def margin_heatmap(grid, *, breakeven=None, point: tuple[float, float] | None = None,
                    claimed_range_pct: Sequence[float] | None = None, note: str = ""):
-    """Margin over Pro conversion (y) x Pro price (x), from :func:`voyager_analysis.revenue.margin_grid`.
+    """Margin over Pro conversion (y) x Pro price (x), from :meth:`voyager_analysis.revenue.RevenueModel.margin_grid`.
 
     ``breakeven``: a Series (index = Pro price, values = the break-even Pro conversion after the share), drawn
     as a dashed line; ``point``: the (conversion, price) used, marked; ``claimed_range_pct``: contour lines at
@@ -175,5 +143,5 @@ def subscriber_stock_chart(stocks: Mapping[str, np.ndarray], steady: Mapping[str
     return fig
 
 
-__all__ = ["margin_with_churn_pct", "revenue_waterfall", "margin_histogram", "margin_heatmap",
+__all__ = ["revenue_waterfall", "margin_histogram", "margin_heatmap",
            "subscriber_stock_chart"]

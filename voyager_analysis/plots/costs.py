@@ -123,18 +123,19 @@ def calibration_chart(table, *, note: str = ""):
     return fig
 
 
-def margin_distribution(results: Mapping[float, object], check, *, note: str = ""):
-    """Box plots (whiskers at 5% and 95%) of the margin before the share at the roadmap's user counts, with the
-    roadmap's stated margins (diamonds) and its claimed range (band). ``check``: ``roadmap_margin_check``."""
+def margin_distribution(margins: Mapping[float, np.ndarray], check, claimed_range_pct=(np.nan, np.nan), *,
+                        note: str = ""):
+    """Box plots (whiskers at 5% and 95%) of the margin draws before the share (``margins``: user count ->
+    draws, percent) at the roadmap's user counts, with the roadmap's stated margins (``check`` column
+    ``roadmap_margin_pct``, diamonds) and its claimed range (band)."""
     fig, ax = new_figure(9, 4.6)
-    users = list(results)
-    data = [np.asarray(results[u].outputs["margin_pct"])[~np.isnan(results[u].outputs["margin_pct"])]
-            for u in users]
+    users = list(margins)
+    data = [np.asarray(margins[u])[~np.isnan(margins[u])] for u in users]
     pos = np.arange(len(users))
     ax.boxplot(data, positions=pos, whis=(5, 95), showfliers=False, widths=0.5,
                patch_artist=True, boxprops={"facecolor": MODEL_COLOR, "alpha": 0.35},
                medianprops={"color": MODEL_COLOR, "lw": 2})
-    lo, hi = check.attrs.get("claimed_range_pct", (np.nan, np.nan))
+    lo, hi = claimed_range_pct
     if np.isfinite(lo):
         ax.axhspan(lo, hi, color=ROADMAP_COLOR, alpha=0.15, label=f"roadmap's claim: margins {lo:.0f}-{hi:.0f}%")
     ax.scatter(pos, check["roadmap_margin_pct"], marker="D", color=ROADMAP_COLOR, zorder=5,
@@ -145,7 +146,8 @@ def margin_distribution(results: Mapping[float, object], check, *, note: str = "
     ax.set_ylabel("margin before revenue share (%)")
     ax.set_title("Margin distribution at the roadmap's user counts (box 25-75%, whiskers 5-95%)")
     ax.legend(fontsize=8, frameon=False, loc="lower right")
-    source_note(fig, note or next(iter(results.values())).source_note())
+    if note:
+        source_note(fig, note)
     return fig
 
 
