@@ -70,7 +70,14 @@ def test_random_csv_as_metrics(tmp_path, header, rows):
 
 YAML_SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-10**5, 10**400), st.floats(),
                         st.text(max_size=10), st.sampled_from(["usd_per_month", "fraction", "users", "approx"]))
-YAML_VALUE = st.recursive(YAML_SCALAR, lambda inner: st.one_of(
+NUMBER = st.one_of(st.integers(-10, 10**400), st.floats(), st.text(max_size=5))
+FIGURE = st.fixed_dictionaries(
+    {"low": NUMBER, "high": NUMBER,
+     "unit": st.one_of(st.sampled_from(["usd_per_month", "fraction", "users"]), YAML_SCALAR, st.lists(YAML_SCALAR, max_size=2)),
+     "section": st.one_of(st.text(min_size=1, max_size=5), YAML_SCALAR)},
+    optional={"mode": NUMBER, "distribution": st.sampled_from(["uniform", "triangular", "loguniform", "x"]),
+              "qualifier": st.one_of(st.sampled_from(["approx", "at_least"]), YAML_SCALAR)})
+YAML_VALUE = st.recursive(st.one_of(YAML_SCALAR, FIGURE), lambda inner: st.one_of(
     st.lists(inner, max_size=3),
     st.dictionaries(st.sampled_from(["low", "high", "unit", "section", "mode", "distribution", "qualifier", "x"]),
                     inner, max_size=5)), max_leaves=12)
@@ -88,3 +95,11 @@ def test_random_yaml_trees(tmp_path, tree):
         pytest.skip("not representable as YAML")
     _load(tmp_path, "f.yaml", text.encode("utf-8", "surrogatepass"), _figures)
     _load(tmp_path, "r.yaml", text.encode("utf-8", "surrogatepass"), _roadmap)
+
+
+@SETTINGS
+@given(st.dictionaries(st.sampled_from(["a", "b", "c"]), FIGURE, min_size=1, max_size=3))
+def test_random_figures(tmp_path, tree):
+    import yaml
+
+    _load(tmp_path, "f.yaml", yaml.safe_dump(tree, allow_unicode=True).encode("utf-8", "surrogatepass"), _figures)
