@@ -115,6 +115,8 @@ CASES = [
          "nested deeper"),
     Case("billion laughs", lambda t: ["validate", "--assumptions", str(_yaml_file(t, BOMB))], "aliases"),
     Case("example-data --out an existing folder", lambda t: ["example-data", "--out", str(t)], "is a folder"),
+    Case("example-data --out below a file", lambda t: ["example-data", "--out", str(_metrics_with(t, str) / "x.csv")],
+         "cannot be written"),
 ]
 
 

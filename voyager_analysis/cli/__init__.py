@@ -64,11 +64,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder that cannot be written, a full disk: the user's to fix, in one line
+        print(f"error: {_os_error_line(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _os_error_line(exc: OSError) -> str:
+    from voyager_analysis.errors import InputError, display_path
+
+    where = display_path(exc.filename) if exc.filename else "a file"
+    return str(InputError(f"{where}: {exc.strerror or type(exc).__name__}"))
 
 
 # --- helpers shared by the command modules -------------------------------------------------------------------
