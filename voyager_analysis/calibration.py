@@ -371,5 +371,65 @@ class MarginCheck(Results):
         return margin_distribution(self.margins, self.table, self.claimed_range_pct, note=self.note)
 
 
+
+# --- the roadmap's sub-linearity claim, in words (results of voyager_analysis.scaling) ----------------------------
+
+def scaling_note(df, roadmap) -> str:
+    """The source line under the sub-linearity figures: the metrics file and months, the roadmap table's date."""
+    from voyager_analysis.errors import display_path
+
+    return (f"Inputs: monthly bills in {df.attrs['source']} ({len(df)} months, {df.month.iat[0]}..{df.month.iat[-1]}); "
+            f"the roadmap's cost projection table from {display_path(roadmap.path)} (dated {roadmap.meta['dated']}). "
+            "No list prices are used here.")
+
+
+def elasticity_markdown(total, alpha: float) -> str:
+    """The observed bills' elasticity (a :class:`voyager_analysis.scaling.ElasticityTest`), in words."""
+    lo, hi = total.ci
+    b = total.elasticity
+    return (f"**Observed bills: elasticity {b:.2f}** ({1 - alpha:.0%} interval {lo:.2f}–{hi:.2f}; block bootstrap "
+            f"{total.ci_bootstrap[0]:.2f}–{total.ci_bootstrap[1]:.2f}), one-sided p = {total.p_value:.3g}: "
+            f"**{total.verdict}**. Doubling users multiplies the monthly bill by {2 ** b:.2f} (cost per user changes "
+            f"by {2 ** (b - 1) - 1:+.1%})." + (f" Caution: {total.warning}." if total.warning else ""))
+
+
+def roadmap_table_markdown(fit, table, alpha: float) -> str:
+    """The same test on the roadmap's projection table (``scaling.roadmap_cost_table``), in words."""
+    lo, hi = fit.ci
+    per_user = table["cost_usd"] / table["users"]
+    return (f"**Roadmap table: elasticity {fit.elasticity:.2f}** ({1 - alpha:.0%} interval {lo:.2f}–{hi:.2f}), "
+            f"one-sided p = {fit.p_value:.3g}: **{fit.verdict}**. Cost per user goes from ${per_user.iat[0]:.2f} at "
+            f"{table['users'].iat[0]:,.0f} users to ${per_user.min():.2f} at its lowest and ${per_user.iat[-1]:.2f} at "
+            f"{table['users'].iat[-1]:,.0f} users"
+            + (" — the roadmap's own table does **not** show costs growing more slowly than users; the claim rests "
+               "on the wording, not on its numbers." if fit.verdict != "sub-linear" else
+               " — the table is consistent with the claim."))
+
+
+def breakpoint_markdown(brk, total) -> str:
+    """The breakpoint search (a :class:`voyager_analysis.scaling.BreakpointResult`), in words ('' if untested)."""
+    if not brk.tested:
+        return f"Breakpoint search not run: {brk.reason}."
+    change = "changes" if brk.significant else "does not change significantly"
+    return (f"The elasticity **{change}** with scale (p = {brk.p_value:.3f}): best break at {brk.users_at_break:,.0f} "
+            f"users, slope {brk.slope_below:.2f} below and {brk.slope_above:.2f} above. If the slope above the break "
+            f"is the one that holds from here on, it — not the whole-period {total.elasticity:.2f} — is the one to "
+            "plan with.")
+
+
+def sub_linearity_payload(report, table_fit) -> dict:
+    """Notebook 03's sub-linearity keys from a :class:`voyager_analysis.scaling.ScalingReport` and the roadmap
+    table's fit."""
+    t, brk = report.total, report.breakpoint
+    return {"elasticity_total": {"estimate": t.elasticity, "low": t.ci[0], "high": t.ci[1]},
+            "elasticity_p_value": t.p_value, "elasticity_verdict": t.verdict,
+            "roadmap_table_elasticity": {"estimate": table_fit.elasticity, "low": table_fit.ci[0],
+                                         "high": table_fit.ci[1]},
+            "roadmap_table_verdict": table_fit.verdict,
+            "component_verdicts": {k: v["verdict"] for k, v in report.components.items()},
+            "breakpoint_users": brk.users_at_break, "breakpoint_p_value": brk.p_value, "data": report.source}
+
+
 __all__ = ["envelope", "verdict", "boundary_conflicts", "calibrated_components", "calibration_table", "Calibration",
-           "roadmap_user_counts", "roadmap_margin_check", "MarginCheck"]
+           "roadmap_user_counts", "roadmap_margin_check", "MarginCheck",
+           "scaling_note", "elasticity_markdown", "roadmap_table_markdown", "breakpoint_markdown", "sub_linearity_payload"]

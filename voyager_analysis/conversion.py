@@ -312,12 +312,13 @@ def _sensitivity_problem(model: RevenueModel, scenario, resolved, own, churn: fl
 
 def conversion_analysis(project, *, scenario=None, users: float = -1, monthly_churn: float = -1, months: int = 36,
                         draws: int = 20_000, sobol_n: int = 1024, seed: int = config.DEFAULT_SEED,
-                        **revenue_parameters: float) -> ConversionAnalysis:
+                        conversion_figures=None, **revenue_parameters: float) -> ConversionAnalysis:
     """The conversion analysis at ``users`` (``-1``: the roadmap's largest revenue example).
 
     ``revenue_parameters`` are any of :data:`PARAMETERS`; ``-1`` (or absent) means the scenario's value, else the
     roadmap's (:func:`~voyager_analysis.values.resolve`). ``monthly_churn`` ``-1`` is the point value of its range
-    in ``conversion.yaml``. The cost side is the Monte Carlo at ``users`` (``draws``, ``seed``); revenue inputs
+    in ``conversion.yaml`` (``conversion_figures``, default ``project.figures("conversion")``, also holds the
+    sensitivity spreads). The cost side is the Monte Carlo at ``users`` (``draws``, ``seed``); revenue inputs
     the scenario gives as a range are drawn too unless a parameter fixes them.
     """
     from voyager_analysis.errors import InputError, unknown_name
@@ -329,7 +330,8 @@ def conversion_analysis(project, *, scenario=None, users: float = -1, monthly_ch
     scen = project.scenario(scenario)
     base_inputs = project.base_inputs()
     inputs = scen.apply(base_inputs)
-    roadmap, own = project.roadmap, project.figures("conversion")
+    roadmap = project.roadmap
+    own = conversion_figures if conversion_figures is not None else project.figures("conversion")
     examples = [float(p["revenue"]["users"].value) for p in roadmap["phases"].values() if "revenue" in p]
     resolved = {"users": resolve("users", users, default=max(examples), low=1,
                                  default_origin="the roadmap's largest revenue example")}

@@ -52,6 +52,12 @@ class Scenario:
                 raise located(self.path, f"overrides.{key}", _unknown_input(key, inputs))
         return {k: self.overrides.get(k, f) for k, f in inputs.items()}
 
+    def markdown(self, prices_as_of: str = "") -> str:
+        """One paragraph for a notebook: name, description, how many inputs it overrides, the ops-hire switch."""
+        return (f"**Scenario `{self.name}`**: {self.description or 'no description'}  \n"
+                f"{len(self.overrides)} input(s) overridden; ops-hire line {'ON' if self.include_ops_hire else 'off'}."
+                + (f" List prices as_of {prices_as_of}." if prices_as_of else ""))
+
     def frame(self):
         """The overrides as a table: input, low, high, unit, distribution, source/rationale."""
         import pandas as pd
