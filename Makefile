@@ -14,10 +14,10 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[lab,test]'
+	$(PY) -m pip install --quiet -e '.[lab,test,postgres,spark]'
 	@touch $(STAMP)
 
-env: $(STAMP) ## create .venv and install the package with its extras (lab, test)
+env: $(STAMP) ## create .venv and install the package with its extras (lab, test, postgres, spark)
 
 report: $(STAMP) ## run every notebook on the shipped data; write reports/<run-id>/*.html and reports/index.html
 	$(CLI) report

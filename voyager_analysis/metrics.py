@@ -11,9 +11,12 @@ new_users              users who signed up that month
 pro_subscribers        paying Pro subscribers at month end
 max_subscribers        paying Max subscribers at month end
 messages               chat messages sent that month
-input_tokens           Claude input tokens that month
+input_tokens           Claude input tokens that month (uncached + cache reads + cache writes)
+cache_read_tokens      of which read from the prompt cache
+cache_write_tokens     of which written to the prompt cache
 output_tokens          Claude output tokens that month
 sonnet_share           fraction of Claude requests sent to Sonnet (0-1)
+batch_share            fraction of Claude requests sent through the batch API (0-1)
 storage_gb             hot (Postgres) storage at month end, GB
 archived_gb            archived (S3) conversation data at month end, GB
 db_connections_pct     peak database connections as a percentage of the pool limit (0-100)
@@ -58,8 +61,11 @@ SCHEMA: dict[str, Column] = {c.name: c for c in [
     Column("max_subscribers", 1e10, whole=True),
     Column("messages", 1e13, whole=True),
     Column("input_tokens", 1e16, whole=True),
+    Column("cache_read_tokens", 1e16, whole=True),
+    Column("cache_write_tokens", 1e16, whole=True),
     Column("output_tokens", 1e16, whole=True),
     Column("sonnet_share", 1.0, share=True),
+    Column("batch_share", 1.0, share=True),
     Column("storage_gb", 1e9),
     Column("archived_gb", 1e9),
     Column("db_connections_pct", 100.0),
