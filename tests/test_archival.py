@@ -24,6 +24,11 @@ TYPICAL = dict(SMALL, visits_per_month_new=2.5, activity_half_life_months=1.75, 
 GROWING = np.linspace(1000, 60000, 36)
 
 
+def flows(users, policy_start_month=0, **params):
+    """:meth:`ArchivalPolicy.flows` of the policy made of ``params``."""
+    return archival.ArchivalPolicy(**params).flows(users, policy_start_month)
+
+
 def test_expected_visits_closed_form():
     # r0 h / ln2 (1 - 2^(-a/h)); r0 = 2, h = 1, a = 1 -> 2 / ln2 x 0.5
     assert float(archival.expected_visits(1.0, 2.0, 1.0)) == pytest.approx(1 / LN2)
@@ -62,7 +67,7 @@ def test_eligible_share_matches_a_simulated_poisson_process():
 
 
 def test_small_case_flows_by_hand():
-    f = archival.policy_flows(USERS, **SMALL)
+    f = flows(USERS, **SMALL)
     # data of month c has age t - c + 0.5 at the end of month t; archived when age >= 2: lags 2, 3, 4
     np.testing.assert_allclose(f["archived_gb"], [0, 0, 1, 2, 3])
     np.testing.assert_allclose(f["total_gb"], [1, 2, 3, 4, 5])
@@ -79,14 +84,14 @@ def test_small_case_flows_by_hand():
 
 
 def test_policy_start_moves_the_backlog_at_once():
-    f = archival.policy_flows(USERS, **SMALL, policy_start_month=3)
+    f = flows(USERS, **SMALL, policy_start_month=3)
     np.testing.assert_allclose(f["archived_gb"], [0, 0, 0, 2, 3])
     np.testing.assert_allclose(f["puts"], [0, 0, 0, 400, 200])  # cohorts 0 and 1 together, then one a month
     np.testing.assert_allclose(f["request_usd"], [0, 0, 0, 0.002, 0.001])
 
 
 def test_reopen_share_override_request_arithmetic():
-    f = archival.policy_flows(USERS, **SMALL, reopen_share_per_month=0.1)
+    f = flows(USERS, **SMALL, reopen_share_per_month=0.1)
     # month 3: 10% of the 200 archived last month reopened (20 GETs) and restored; PUTs = growth 200 + 20 re-archived
     assert f["gets"][3] == pytest.approx(20)
     assert f["puts"][3] == pytest.approx(220)
@@ -97,7 +102,7 @@ def test_implied_reopens_follow_the_activity_model():
     # one cohort of 100 users in month 0: reopens in month t = archived at t-1 x P(a visit in the next month)
     users = np.array([100.0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
     p = dict(TYPICAL, inactive_months_threshold=3, max_view_count=np.inf)
-    f = archival.policy_flows(users, **p)
+    f = flows(users, **p)
     conv = 100 * 3
     ages = np.arange(10) + 0.5
     P = archival.eligible_share(ages, 3, np.inf, 2.5, 1.75)
@@ -112,19 +117,19 @@ def test_implied_reopens_follow_the_activity_model():
 
 def test_no_savings_when_archive_costs_the_same_as_hot_storage():
     same = dict(TYPICAL, hot_storage_usd_per_gb_month=0.1, archive_storage_usd_per_gb_month=0.1)
-    f = archival.policy_flows(GROWING, **same, policy_start_month=12)
+    f = flows(GROWING, **same, policy_start_month=12)
     np.testing.assert_allclose(f["storage_saved_usd"], 0)
     assert np.all(f["net_savings_usd"] <= 0)
     np.testing.assert_allclose(f["net_savings_usd"], -f["request_usd"])
     assert f["net_savings_usd"][12:].min() < 0  # the PUTs are paid for nothing
     # and an archive dearer than hot storage loses money
-    dear = archival.policy_flows(GROWING, **dict(same, archive_storage_usd_per_gb_month=0.2), policy_start_month=12)
+    dear = flows(GROWING, **dict(same, archive_storage_usd_per_gb_month=0.2), policy_start_month=12)
     assert np.all(dear["net_savings_usd"][13:] < 0)
 
 
 def test_longer_inactivity_threshold_archives_less():
     thresholds = np.array([1.0, 3.0, 6.0, 9.0, 12.0, 18.0])
-    f = archival.policy_flows(GROWING, **dict(TYPICAL, inactive_months_threshold=thresholds))
+    f = flows(GROWING, **dict(TYPICAL, inactive_months_threshold=thresholds))
     share = f["archived_share"][:, -1]
     assert share.shape == (6,)
     assert np.all(np.diff(share) < 0)
@@ -135,29 +140,28 @@ def test_longer_inactivity_threshold_archives_less():
 
 
 def test_more_views_allowed_archives_more():
-    f = archival.policy_flows(GROWING, **dict(TYPICAL, max_view_count=np.array([1.0, 2, 5, 10, np.inf])))
+    f = flows(GROWING, **dict(TYPICAL, max_view_count=np.array([1.0, 2, 5, 10, np.inf])))
     assert np.all(np.diff(f["archived_share"][:, -1]) > 0)
 
 
 def test_vectorised_equals_one_at_a_time():
     visits = np.array([1.0, 2.5, 4.0])
     half = np.array([0.5, 1.75, 3.0])
-    f = archival.policy_flows(GROWING, **dict(TYPICAL, visits_per_month_new=visits, activity_half_life_months=half))
+    f = flows(GROWING, **dict(TYPICAL, visits_per_month_new=visits, activity_half_life_months=half))
     for i in range(3):
-        g = archival.policy_flows(GROWING, **dict(TYPICAL, visits_per_month_new=visits[i],
+        g = flows(GROWING, **dict(TYPICAL, visits_per_month_new=visits[i],
                                                   activity_half_life_months=half[i]))
         for key in ("archived_gb", "puts", "gets", "net_savings_usd"):
             np.testing.assert_allclose(f[key][i], g[key], rtol=1e-12)
-    np.testing.assert_allclose(archival.net_savings_at(GROWING, **dict(TYPICAL, visits_per_month_new=visits,
-                                                                       activity_half_life_months=half)),
-                               f["net_savings_usd"][:, -1])
+    policy = archival.ArchivalPolicy(**dict(TYPICAL, visits_per_month_new=visits, activity_half_life_months=half))
+    np.testing.assert_allclose(policy.net_savings_at(GROWING), f["net_savings_usd"][:, -1])
 
 
 def test_simulate_and_payback():
-    t = archival.simulate(USERS, engineering_cost_usd=1.5, **SMALL)
+    t = archival.ArchivalPolicy(**SMALL).simulate(USERS, engineering_cost_usd=1.5)
     assert list(t.month) == [0, 1, 2, 3, 4]
     np.testing.assert_allclose(t.cumulative_net_usd, np.cumsum(t.net_savings_usd) - 1.5)
-    late = archival.simulate(USERS, engineering_cost_usd=1.5, **SMALL, policy_start_month=3)
+    late = archival.ArchivalPolicy(**SMALL).simulate(USERS, engineering_cost_usd=1.5, policy_start_month=3)
     assert np.isnan(late.cumulative_net_usd[:3]).all()
     assert late.cumulative_net_usd.iat[3] == pytest.approx(late.net_savings_usd.iat[3] - 1.5)
     # payback by hand
@@ -187,12 +191,12 @@ def test_price_comparison(roadmap, prices):
 ])
 def test_bad_inputs_are_input_errors(change, match):
     with pytest.raises(InputError, match=match):
-        archival.policy_flows(USERS, **{**SMALL, **change})
+        flows(USERS, **{**SMALL, **change})
 
 
 def test_bad_users_path():
     with pytest.raises(InputError, match="users"):
-        archival.policy_flows(np.array([100.0, -1.0]), **SMALL)
+        flows(np.array([100.0, -1.0]), **SMALL)
 
 
 # --- the notebook ---------------------------------------------------------------------------------------------
@@ -224,7 +228,7 @@ def test_notebook_responds_to_parameters(tmp_path, prices):
     df = metrics.load_metrics(config.EXAMPLE_METRICS_CSV)
     drivers = usage.usage_drivers(df)
     users = np.concatenate([df.users.to_numpy(float), df.users.iat[-1] * 1.05 ** np.arange(1, 7)])
-    f = archival.policy_flows(users, new_gb_per_user_month=drivers["new_gb_per_user_month"][0],
+    f = flows(users, new_gb_per_user_month=drivers["new_gb_per_user_month"][0],
                               conversations_per_user_month=4.0, inactive_months_threshold=3.0, max_view_count=10.0,
                               visits_per_month_new=1.5, activity_half_life_months=1.0,
                               hot_storage_usd_per_gb_month=0.05, archive_storage_usd_per_gb_month=0.05,

@@ -12,12 +12,17 @@ from voyager_analysis.errors import InputError
 SMALL = dict(users=1000, messages_per_user_month=10, input_tokens_per_message=1000, output_tokens_per_message=200)
 
 
+def model(prices, haiku_model=None, sonnet_model=None, **settings):
+    """The routing model at the list prices of ``prices`` with caching/batching ``settings``."""
+    return routing.RoutingModel.from_prices(prices, haiku_model, sonnet_model, **settings)
+
+
 def small(prices, share, **kw):
-    return float(routing.monthly_cost_usd(**SMALL, sonnet_share=share, prices=prices, **kw))
+    return float(model(prices, **kw).monthly_cost_usd(**SMALL, sonnet_share=share))
 
 
 def test_default_models_are_the_current_haiku_and_sonnet(prices):
-    rows = routing.price_rows(prices)
+    rows = model(prices).price_rows()
     assert list(rows.model) == [prices.default_model("haiku"), prices.default_model("sonnet")]
     assert rows.loc["haiku", "as_of"] and rows.loc["haiku", "source"]
 
@@ -42,13 +47,13 @@ def test_share_0_and_1_differ_exactly_by_the_price_ratio(prices):
     ratio_out = s.output_usd_per_mtok / h.output_usd_per_mtok
     assert ratio_in == ratio_out  # the table's current pair has one ratio on input and output
     for tokens in [(1000, 200), (1500, 400), (50, 3000)]:
-        c0 = float(routing.monthly_cost_usd(7, 13, *tokens, 0.0, prices=prices))
-        c1 = float(routing.monthly_cost_usd(7, 13, *tokens, 1.0, prices=prices))
+        c0 = float(model(prices).monthly_cost_usd(7, 13, *tokens, 0.0))
+        c1 = float(model(prices).monthly_cost_usd(7, 13, *tokens, 1.0))
         assert c1 / c0 == pytest.approx(ratio_in, rel=1e-12)
 
 
 def test_cost_is_linear_and_increasing_in_sonnet_share(prices):
-    curve = routing.cost_curve(**SMALL, prices=prices)
+    curve = model(prices).cost_curve(**SMALL)
     assert np.all(np.diff(curve.monthly_cost_usd) > 0)
     assert small(prices, 0.25) == pytest.approx(20 + 0.25 * (60 - 20))
 
@@ -78,8 +83,7 @@ def test_batching_reduces_cost_by_the_expected_amount(prices):
 
 
 def test_caching_batching_effects_table(prices):
-    t = routing.caching_batching_effects(**SMALL, sonnet_share=0.0, prices=prices, cache_hit_rate=0.5,
-                                         batch_share=0.4)
+    t = model(prices, cache_hit_rate=0.5, batch_share=0.4).caching_batching_effects(**SMALL, sonnet_share=0.0)
     assert t.loc["neither", "monthly_cost_usd"] == pytest.approx(20.0)
     assert t.loc["caching only", "saving_vs_none_usd"] == pytest.approx(4.5)
     assert t.loc["batching only", "saving_vs_none_pct"] == pytest.approx(20.0)
@@ -106,26 +110,27 @@ def test_unknown_model_lists_the_valid_names(prices):
 def test_bad_shares_are_input_errors(prices, field, value):
     kw = {"sonnet_share": 0.5, field: value}
     with pytest.raises(InputError, match=field):
-        routing.monthly_cost_usd(**SMALL, prices=prices, **kw)
+        model(prices, **{k: v for k, v in kw.items() if k != "sonnet_share"}).monthly_cost_usd(
+            **SMALL, sonnet_share=kw["sonnet_share"])
 
 
 def test_negative_usage_is_an_input_error(prices):
     with pytest.raises(InputError, match="users"):
-        routing.monthly_cost_usd(-1, 10, 1000, 200, 0.5, prices=prices)
+        model(prices).monthly_cost_usd(-1, 10, 1000, 200, 0.5)
 
 
 def test_arrays_broadcast(prices):
     users = np.array([[1000.0], [2000.0], [3000.0]])
     shares = np.array([0.0, 0.5, 1.0])
-    cost = routing.monthly_cost_usd(users, 10, 1000, 200, shares, prices=prices)
+    cost = model(prices).monthly_cost_usd(users, 10, 1000, 200, shares)
     assert cost.shape == (3, 3)
     np.testing.assert_allclose(cost, users / 1000 * np.array([20.0, 40.0, 60.0]))
-    by = routing.monthly_cost_by_model(users, 10, 1000, 200, shares, prices=prices)
+    by = model(prices).monthly_cost_by_model(users, 10, 1000, 200, shares)
     np.testing.assert_allclose(by["haiku"] + by["sonnet"], cost)
 
 
 def test_savings_against_single_model_bills(prices):
-    sv = routing.savings(**SMALL, sonnet_share=0.5, prices=prices)
+    sv = model(prices).savings(**SMALL, sonnet_share=0.5)
     assert float(sv["monthly_cost_usd"]) == pytest.approx(40.0)
     assert float(sv["savings_vs_all_sonnet_usd"]) == pytest.approx(20.0)
     assert float(sv["savings_vs_all_sonnet_pct"]) == pytest.approx(100 * 20 / 60)
@@ -134,16 +139,16 @@ def test_savings_against_single_model_bills(prices):
 
 def test_max_sonnet_share_for_budget_closed_form(prices):
     # C0 = 20 (all Haiku), C1 = 60 (all Sonnet): s* = (B - 20) / 40
-    s = routing.max_sonnet_share_for_budget(np.array([10.0, 20.0, 30.0, 40.0, 60.0, 100.0]), **SMALL, prices=prices)
+    s = model(prices).max_sonnet_share_for_budget(np.array([10.0, 20.0, 30.0, 40.0, 60.0, 100.0]), **SMALL)
     np.testing.assert_allclose(s, [np.nan, 0.0, 0.25, 0.5, 1.0, 1.0])
     # the share found spends exactly the budget
     b = 37.0
-    share = float(routing.max_sonnet_share_for_budget(b, **SMALL, prices=prices, cache_hit_rate=0.3))
+    share = float(model(prices, cache_hit_rate=0.3).max_sonnet_share_for_budget(b, **SMALL))
     assert small(prices, share, cache_hit_rate=0.3) == pytest.approx(b)
 
 
 def test_cost_table_adds_up(prices):
-    t = routing.cost_table(**SMALL, sonnet_share=0.25, prices=prices)
+    t = model(prices).cost_table(**SMALL, sonnet_share=0.25)
     assert t.monthly_cost_usd.sum() == pytest.approx(small(prices, 0.25))
     assert t.loc["sonnet", "requests"] == pytest.approx(2500)
     assert t.loc["haiku", "input_mtok"] == pytest.approx(7500 * 1000 / 1e6)
@@ -153,7 +158,7 @@ def test_cost_table_adds_up(prices):
 
 
 def test_phase_table_prices_each_phase_at_its_user_range(roadmap, prices):
-    t = routing.phase_table(roadmap, 10, 1000, 200, 0.5, prices=prices)
+    t = model(prices).phase_table(roadmap, 10, 1000, 200, 0.5)
     per_user = 10 * 0.004  # 10 messages x (0.5 x 0.002 + 0.5 x 0.006)
     p1 = roadmap.get("phases.phase_1")
     assert t.loc["phase_1", "model_low"] == pytest.approx(p1["users"].low * per_user)

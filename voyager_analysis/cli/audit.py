@@ -23,7 +23,7 @@ def run(args) -> int:
             payload["findings"] = [f for f in payload["findings"] if f["severity"] != "ok"]
         print_json(payload)
         return 0
-    df = result.frame()
+    df = result.summary()
     if args.problems_only:
         df = df[df.severity != "ok"]
     print_table(df[["severity", "id", "claim", "stated_text", "recomputed_text"]]

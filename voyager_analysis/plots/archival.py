@@ -25,7 +25,7 @@ def eligible_by_age_chart(ages, shares: dict, note: str = ""):
 
 
 def storage_chart(table, start_month: int, note: str = ""):
-    """Hot and archived GB per month (``archival.simulate`` table), the policy start marked."""
+    """Hot and archived GB per month (``ArchivalPolicy.simulate`` table), the policy start marked."""
     fig, ax = new_figure()
     x = np.arange(len(table))
     ax.stackplot(x, table["hot_gb"], table["archived_gb"], colors=[ROADMAP_COLOR, MODEL_COLOR], alpha=0.85,

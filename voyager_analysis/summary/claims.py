@@ -1,42 +1,17 @@
-"""The executive summary (notebook 00): the results of one report run set against the roadmap's claims.
+"""The roadmap's claims against one run's results: :func:`claims_table`.
 
-Nothing here re-runs an analysis. :func:`collect_results` reads the ``results`` JSON of the executed notebooks
-of a run folder (:func:`voyager_analysis.nbtools.read_results`, a plain JSON read); the other functions turn
-those dicts and the roadmap (``roadmap.yaml``) into what a founder reads first:
+One row per claim of the roadmap: what it says (numbers from ``roadmap.yaml``), what the analysis finds
+(numbers from the notebooks' results, with the notebook they come from) and a verdict: ``holds``,
+``contradicted``, ``mixed`` (the evidence points both ways) or ``not run`` (no notebook result to judge by).
 
-- :func:`claims_table`: one row per claim of the roadmap: what it says (numbers from ``roadmap.yaml``), what the
-  analysis finds (numbers from the results, with the notebook they come from) and a verdict: ``holds``,
-  ``contradicted``, ``mixed`` (the evidence points both ways) or ``not run`` (no notebook result to judge by);
-- :func:`risks`: the biggest risks, money at stake first (see :data:`RISK_ORDER`);
-- :func:`top_inputs`: the inputs that matter most, ranked by total-order Sobol' index ST across the notebooks'
-  ``sensitivity`` results (each index is a share of the variance of that notebook's own headline output).
-
-Every function tolerates a missing notebook or a missing key (a renamed key reads as "not available"), so the
-summary degrades row by row instead of failing. Notebooks are matched by their number prefix (``"03"`` matches
-``03_costs_scaling``), so renaming the rest of a file name does not break the summary.
-
-Results keys relied on (per notebook; all optional):
-
-- 01: ``counts`` ({major, minor, info, ok}), ``n_checks``, ``major``, ``roadmap_cost_elasticity`` ([estimate, [low, high]])
-- 02: ``month_reaching_target`` ({month, low, high}), ``roadmap_month_target``, ``target_users``, ``data``
-- 03: ``roadmap_users`` ({users: {margin_pct_p50, ...}}), ``share_margin_below_zero_max``,
-  ``share_margin_below_claimed_max``, ``cost_usd_p50``, ``calibration_verdicts``, ``not_reproducible``,
-  ``elasticity_total`` ({estimate, low, high}), ``elasticity_verdict``, ``roadmap_table_elasticity``, ``data``
-- 04: ``users``, ``claude_monthly_cost_usd``, ``savings_vs_all_sonnet_pct``, ``roadmap_claude_range_usd``,
-  ``roadmap_phase``, ``models`` ({as_of}), ``sensitivity``, ``sensitivity_output``
-- 05: ``users``, ``net_revenue_usd``, ``net_revenue_roadmap_method_usd``, ``margin_pct``, ``margin_after_share_pct``,
-  ``share_after_share_below_zero``, ``claude_share_of_infra_cost``, ``breakeven_pro_conversion``,
-  ``breakeven_pro_conversion_range``, ``conversion_over_breakeven``, ``inputs``, ``monthly_churn``,
-  ``new_pro_subscribers_per_month``, ``months_to_90pct_of_steady_state``, ``sensitivity``, ``sensitivity_output``
-- 06: ``price_ratio_list``, ``price_ratio_roadmap``, ``monthly_savings_usd``, ``payback_months``,
-  ``roi_over_horizon``, ``roadmap_min_roi``, ``prices_as_of``, ``sensitivity``, ``sensitivity_output``
-- 07: ``roi`` ({switch: {roi, clears}}), ``roi_users``, ``min_roi``, ``triggers`` ({name: {users_vs_roadmap,
-  users_at_threshold, threshold}}), ``contradictions``, ``fired``, ``no_data``
+``results`` maps a notebook stem to its typed payload (:mod:`voyager_analysis.contracts`; a plain dict for a
+notebook without a contract yet). Notebooks are matched by their number prefix (``"03"`` matches
+``03_costs_scaling``). :func:`get` reads a payload's fields: asking a typed payload for a field its contract
+does not have is a :class:`~voyager_analysis.contracts.ContractError` (a renamed key fails the tests), while a
+notebook that did not run reads as "not available".
 """
 
 from __future__ import annotations
-
-import re
 
 import math
 from collections.abc import Callable, Mapping
@@ -44,93 +19,38 @@ from pathlib import Path
 from typing import Any
 
 from voyager_analysis import config
-from voyager_analysis.errors import InputError, display_path
+from voyager_analysis.constants import LINEAR_BAND
 
 HOLDS, CONTRADICTED, MIXED, NOT_RUN = "holds", "contradicted", "mixed", "not run"
 VERDICTS = (CONTRADICTED, MIXED, HOLDS, NOT_RUN)
-SUMMARY_PREFIX = "00_"
 #: Two amounts "agree" when they differ by at most this share (rounding in the roadmap's text).
 REL_TOL = 0.02
-#: A cost elasticity within this distance of 1 is "about linear": per-user cost does not fall noticeably.
-LINEAR_BAND = 0.05
-#: Readable names of the notebooks' ``sensitivity_output`` keys.
-OUTPUT_LABELS = {
-    "claude_monthly_cost_usd": "Claude bill (USD/month)",
-    "margin_after_share_pct": "margin after the revenue share (%)",
-    "margin_pct": "margin before the revenue share (%)",
-    "monthly_savings_usd": "archival net savings (USD/month)",
-}
 CLAIM_COLUMNS = ["id", "claim", "roadmap", "finding", "verdict", "source"]
-
-
-# --- reading a run ---------------------------------------------------------------------------------------------
-
-def resolve_run_dir(run_dir: str | Path = "", reports_dir: str | Path | None = None) -> Path | None:
-    """The folder of executed notebooks to read.
-
-    ``run_dir`` given: that folder (relative to the working directory, i.e. ``notebooks/`` when a notebook runs);
-    a folder that does not exist is an :class:`InputError`. ``""``: the latest report run in ``reports_dir``
-    (default ``reports/``: its ``latest`` link or ``latest.txt``), or None when there is none yet.
-    """
-    if str(run_dir).strip():
-        path = Path(run_dir)
-        if not path.is_dir():
-            raise InputError(f"run_dir '{run_dir}': folder not found (expected the folder of a report run's "
-                             "executed notebooks, or \"\" for the latest run in reports/)")
-        return path
-    from voyager_analysis.report import latest_run
-
-    reports = Path(reports_dir) if reports_dir is not None else config.REPORTS_DIR
-    run_id = latest_run(reports) if reports.is_dir() else None
-    if run_id and (reports / run_id).is_dir():
-        return reports / run_id
-    return None
-
-
-def collect_results(run_dir: str | Path | None) -> dict[str, dict]:
-    """``{notebook stem: results}`` for every executed notebook in ``run_dir`` that has a ``results`` output.
-
-    Summary notebooks (``00_*``) are skipped (the summary itself may be being written into the same folder);
-    a notebook without results (it failed, or was never executed) or that is not valid JSON is left out.
-    ``None`` (no run) gives ``{}``.
-    """
-    import json
-
-    from voyager_analysis.nbtools import read_results
-
-    if run_dir is None:
-        return {}
-    out: dict[str, dict] = {}
-    for path in sorted(Path(run_dir).glob("*.ipynb")):
-        if path.name.startswith(SUMMARY_PREFIX) or path.name.startswith("."):
-            continue
-        try:
-            res = read_results(path)
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            continue
-        if isinstance(res, dict):
-            out[path.stem] = res
-    return out
-
-
-def expected_notebooks(notebooks_dir: str | Path | None = None) -> list[str]:
-    """Stems of the analysis notebooks a full run executes (every ``NN_*.ipynb`` but the summary)."""
-    folder = Path(notebooks_dir) if notebooks_dir is not None else config.NOTEBOOKS_DIR
-    return sorted(p.stem for p in folder.glob("[0-9][0-9]_*.ipynb") if not p.name.startswith(SUMMARY_PREFIX))
 
 
 # --- small helpers -------------------------------------------------------------------------------------------------
 
-def notebook(results: Mapping[str, Any], number: str) -> tuple[str | None, dict | None]:
-    """``(stem, results)`` of the notebook whose name starts with ``number + "_"`` (e.g. ``"03"``), or (None, None)."""
+def notebook(results: Mapping[str, Any], number: str) -> tuple[str | None, Any]:
+    """``(stem, payload)`` of the notebook whose name starts with ``number + "_"`` (e.g. ``"03"``), or (None, None)."""
     for stem in sorted(results):
-        if stem.startswith(f"{number}_") and isinstance(results[stem], Mapping):
-            return stem, dict(results[stem])
+        if stem.startswith(f"{number}_") and results[stem] is not None:
+            return stem, results[stem]
     return None, None
 
 
 def get(obj: Any, *keys: Any) -> Any:
-    """``obj[k1][k2]...``, or None if any level is missing or not a mapping/list."""
+    """``obj[k1][k2]...``, or None if any level is missing or not a mapping/list.
+
+    On a typed payload the first key is a field of its contract: an unknown field is a ContractError."""
+    import dataclasses
+
+    from voyager_analysis.contracts import ContractError, Payload
+
+    if isinstance(obj, Payload) and keys:
+        names = {f.name for f in dataclasses.fields(obj)}
+        if keys[0] not in names:
+            raise ContractError(f"{obj.notebook}: its results contract has no field {keys[0]!r}")
+        obj, keys = getattr(obj, keys[0]), keys[1:]
     for key in keys:
         if isinstance(obj, Mapping) and key in obj:
             obj = obj[key]
@@ -141,6 +61,15 @@ def get(obj: Any, *keys: Any) -> Any:
         else:
             return None
     return obj
+
+
+def has_field(obj: Any, name: str) -> bool:
+    """Whether a payload (typed or a plain dict) has ``name`` at its top level."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(obj):
+        return name in {f.name for f in dataclasses.fields(obj)}
+    return isinstance(obj, Mapping) and name in obj
 
 
 def _num(x: Any) -> float | None:
@@ -476,7 +405,7 @@ CLAIMS: tuple[Callable[[Mapping, Any], dict], ...] = (
 )
 
 
-def claims_table(results: Mapping[str, Mapping], roadmap=None):
+def claims_table(results: Mapping[str, Any], roadmap):
     """One row per roadmap claim: ``id``, ``claim``, ``roadmap`` (what it says, from ``roadmap.yaml``), ``finding``
     (numbers from the results, each tagged with its notebook), ``verdict`` and ``source`` (notebooks used).
 
@@ -484,9 +413,6 @@ def claims_table(results: Mapping[str, Mapping], roadmap=None):
     """
     import pandas as pd
 
-    from voyager_analysis.assumptions import load_roadmap
-
-    roadmap = roadmap if roadmap is not None else load_roadmap()
     rows = []
     for fn in CLAIMS:
         row = fn(results, roadmap)
@@ -496,267 +422,5 @@ def claims_table(results: Mapping[str, Mapping], roadmap=None):
     return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
 
 
-# --- risks ---------------------------------------------------------------------------------------------------------
-
-SEVERITIES = ("high", "medium", "low")
-#: When a risk is high / medium (else low). Each rule is (high if value >= first, medium if value >= second),
-#: on the number the risk rests on. Our judgement, stated here so the ranking can be argued with:
-SEVERITY_RULES: dict[str, tuple[float, float]] = {
-    "loss": (0.10, 0.01),  # share of draws losing money: 1 month in 10 is high, 1 in 100 is medium
-    "below_claim": (0.25, 0.05),  # share of draws below the claimed margin
-    "claude": (0.75, 0.50),  # Claude's share of the infrastructure bill: three quarters / half of it
-    "timing": (6.0, 3.0),  # months between the forecast and the roadmap's month for the user target
-}
-
-
-def _severity(rule: str, value: float) -> str:
-    high, medium = SEVERITY_RULES[rule]
-    return "high" if value >= high else "medium" if value >= medium else "low"
-
-
-def _risk_loss(results, roadmap):
-    s3, r3 = notebook(results, "03")
-    s5, r5 = notebook(results, "05")
-    zero3, after5 = _num(get(r3, "share_margin_below_zero_max")), _num(get(r5, "share_after_share_below_zero"))
-    if zero3 is None and after5 is None:
-        return None
-    parts = []
-    if zero3 is not None:
-        parts.append(f"{_pct(zero3, 2)} of cost-model draws lose money before the revenue share (worst roadmap "
-                     "user count)")
-    if after5 is not None:
-        parts.append(f"{_pct(after5, 1)} lose money after the share and fees at "
-                     f"{_users(_num(get(r5, 'users')) or 0)} users")
-    worst = max(x for x in (zero3, after5) if x is not None)
-    return "Loss-making months: " + "; ".join(parts), worst, _severity("loss", worst), _source(s3, s5)
-
-
-def _risk_below_claim(results, roadmap):
-    claim = roadmap.get("claims.margin_range")
-    s3, r3 = notebook(results, "03")
-    s5, r5 = notebook(results, "05")
-    share, source = _num(get(r3, "share_margin_below_claimed_max")), s3
-    if share is None:
-        share, source = _num(get(r5, "share_margin_below_claimed")), s5
-    if share is None:
-        return None
-    return (f"Margin below the claimed {_pct(claim.low)}: in up to {_pct(share, 1)} of Monte Carlo draws",
-            share, _severity("below_claim", share), _source(source))
-
-
-def _risk_claude(results, roadmap):
-    s5, r5 = notebook(results, "05")
-    share = _num(get(r5, "claude_share_of_infra_cost"))
-    if share is None:
-        return None
-    return (f"Concentration on one supplier: Claude is {_pct(share)} of the infrastructure bill, so AI usage per "
-            "user and Anthropic's prices set the margin", share, _severity("claude", share), _source(s5))
-
-
-def _risk_breakeven(results, roadmap):
-    """High if the planned conversion does not cover the median cost, medium if not the 95th-percentile cost."""
-    s5, r5 = notebook(results, "05")
-    be, users = _num(get(r5, "breakeven_pro_conversion")), _num(get(r5, "users"))
-    plan = _num(get(r5, "inputs", "pro_conversion"))
-    if be is None or users is None:
-        return None
-    hi = _num(get(r5, "breakeven_pro_conversion_range", 1))
-    text = f"Conversion headroom: break-even after the share needs {_pct(be, 2)} Pro conversion at {_users(users)} users"
-    if hi is not None:
-        text += f" (up to {_pct(hi, 2)} if costs run at the 95th percentile)"
-    severity = "low"
-    if plan is not None:
-        text += f", against {_pct(plan, 1)} planned"
-        severity = "high" if plan < be else "medium" if hi is not None and plan < hi else "low"
-    return text, be, severity, _source(s5)
-
-
-def _risk_churn(results, roadmap):
-    """Medium: the roadmap has no churn at all, so its conversion has no acquisition plan behind it."""
-    s5, r5 = notebook(results, "05")
-    churn, inflow = _num(get(r5, "monthly_churn")), _num(get(r5, "new_pro_subscribers_per_month"))
-    if churn is None or inflow is None:
-        return None
-    months = _num(get(r5, "months_to_90pct_of_steady_state"))
-    text = (f"Churn (not in the roadmap): at {_pct(churn, 1)}/month holding the planned Pro base takes "
-            f"{inflow:,.0f} new subscribers every month")
-    if months is not None:
-        text += f", and {months:.0f} months from a standing start to reach 90% of it"
-    return text, churn, "medium", _source(s5)
-
-
-def _risk_growth(results, roadmap):
-    s2, r2 = notebook(results, "02")
-    diff = _num(get(r2, "difference_months_target"))
-    if diff is None:
-        est, target = _num(get(r2, "month_reaching_target", "month")), _num(get(r2, "roadmap_month_target"))
-        diff = est - target if est is not None and target is not None else None
-    if diff is None or abs(diff) < 1:
-        return None
-    return (f"Timing: the user target arrives {abs(diff):.1f} months {'earlier' if diff < 0 else 'later'} than the "
-            f"roadmap plans, so its infrastructure milestones {'come sooner' if diff < 0 else 'come later'}",
-            abs(diff), _severity("timing", abs(diff)), _source(s2))
-
-
-def _risk_fired(results, roadmap):
-    """Medium: a threshold already crossed is a decision due now."""
-    s7, r7 = notebook(results, "07")
-    fired = get(r7, "fired") or []
-    if not fired:
-        return None
-    return (f"Already past a threshold: {', '.join(map(str, fired))}", float(len(fired)), "medium", _source(s7))
-
-
-def _risk_blind_spots(results, roadmap):
-    """Medium: a threshold without data cannot fire."""
-    s7, r7 = notebook(results, "07")
-    missing = get(r7, "no_data") or []
-    if not missing:
-        return None
-    return (f"Blind spots: no data for {len(missing)} of the roadmap's alert/migration thresholds "
-            f"({', '.join(map(str, missing))})", float(len(missing)), "medium", _source(s7))
-
-
-def _risk_archival(results, roadmap):
-    """Low: money spent on a build that does not pay back (small next to the bill)."""
-    s6, r6 = notebook(results, "06")
-    if r6 is None or "payback_months" not in r6 or _num(r6.get("payback_months")) is not None:
-        return None
-    saving = _num(get(r6, "monthly_savings_usd"))
-    return ("Archival never pays back its build cost within the horizon"
-            + (f" (net saving {_usd(saving)}/month)" if saving is not None else ""), saving or 0.0, "low",
-            _source(s6))
-
-
-#: Every risk the summary looks for, in the order used within one severity: money at stake, then what decides
-#: it, then timing and operations. A risk is listed only when its notebook ran and it applies.
-RISK_ORDER: tuple[Callable[[Mapping, Any], tuple | None], ...] = (
-    _risk_loss, _risk_below_claim, _risk_breakeven, _risk_claude, _risk_churn, _risk_growth, _risk_fired,
-    _risk_blind_spots, _risk_archival,
-)
-
-
-def risks(results: Mapping[str, Mapping], roadmap=None):
-    """The biggest risks, ranked: ``rank``, ``risk`` (text with its numbers), ``severity`` (high/medium/low by
-    :data:`SEVERITY_RULES` and the functions' docstrings), ``value`` (the number it rests on) and ``source``
-    (notebooks). Sorted by severity, then by :data:`RISK_ORDER`. Empty when nothing ran."""
-    import pandas as pd
-
-    from voyager_analysis.assumptions import load_roadmap
-
-    roadmap = roadmap if roadmap is not None else load_roadmap()
-    rows = [r for fn in RISK_ORDER if (r := fn(results, roadmap)) is not None]
-    table = pd.DataFrame(rows, columns=["risk", "value", "severity", "source"])
-    table["_order"] = table["severity"].map(SEVERITIES.index)
-    table = table.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
-    table.insert(0, "rank", range(1, len(table) + 1))
-    return table[["rank", "risk", "severity", "value", "source"]]
-
-
-# --- the inputs that matter most ----------------------------------------------------------------------------------
-
-def sensitivity_rows(results: Mapping[str, Mapping]):
-    """Every Sobol' index in the results: ``input, ST, ST_conf, S1, S1_conf, output, notebook`` (one row per
-    notebook and input; entries without a numeric ST are skipped)."""
-    import pandas as pd
-
-    rows = []
-    for stem in sorted(results):
-        res = results[stem]
-        table = get(res, "sensitivity")
-        if not isinstance(table, Mapping):
-            continue
-        output = get(res, "sensitivity_output") or "headline output"
-        for name, idx in table.items():
-            st = _num(get(idx, "ST"))
-            if st is None:
-                continue
-            rows.append({"input": str(name), "ST": st, "ST_conf": _num(get(idx, "ST_conf")),
-                         "S1": _num(get(idx, "S1")), "S1_conf": _num(get(idx, "S1_conf")),
-                         "output": OUTPUT_LABELS.get(output, output), "notebook": stem})
-    return pd.DataFrame(rows, columns=["input", "ST", "ST_conf", "S1", "S1_conf", "output", "notebook"])
-
-
-def top_inputs(results: Mapping[str, Mapping], n: int = 3):
-    """The ``n`` inputs with the largest total-order Sobol' index ST across notebooks (an input found in several
-    notebooks counts once, with its largest ST). Ties keep notebook then input order. Columns as
-    :func:`sensitivity_rows`, plus ``rank``.
-
-    Each ST is a share of the variance of *its own notebook's* output (the ``output`` column), so the ranking says
-    which inputs dominate some headline result, not which move the same number most.
-    """
-    rows = sensitivity_rows(results)
-    rows = rows.sort_values("ST", ascending=False, kind="stable").drop_duplicates("input").head(int(n))
-    rows = rows.reset_index(drop=True)
-    rows.insert(0, "rank", range(1, len(rows) + 1))
-    return rows
-
-
-# --- the words -----------------------------------------------------------------------------------------------------
-
-def headline(claims, risk_table, top) -> str:
-    """A few sentences for the top of the summary, every number taken from the three tables."""
-    judged = claims[claims["verdict"] != NOT_RUN]
-    if judged.empty:
-        return ("**No results are available yet**, so no claim can be checked: the table shows what the roadmap "
-                "claims. Run `make report` (or `voyager-analysis report`) to execute every notebook; this summary "
-                "then reads their results.")
-    count = judged["verdict"].value_counts()
-    parts = [f"Of the roadmap's {len(claims)} claims below, {len(judged)} could be checked: "
-             + ", ".join(f"**{count.get(v, 0)} {v}**" for v in (CONTRADICTED, MIXED, HOLDS)) + "."]
-    bad = judged[judged["verdict"] == CONTRADICTED]
-    if len(bad):
-        parts.append("Contradicted: " + "; ".join(f"*{c}*" for c in bad["claim"]) + ".")
-    if len(risk_table):
-        parts.append(f"The biggest risk ({risk_table['severity'].iat[0]}): {risk_table['risk'].iat[0]}.")
-    if len(top):
-        items = [f"**{r.input}** (ST {r.ST:.2f} of the {r.output})" for r in top.itertuples()]
-        parts.append("The inputs that matter most: " + ", ".join(items) + ".")
-    not_run = claims[claims["verdict"] == NOT_RUN]
-    if len(not_run):
-        parts.append(f"{len(not_run)} claim(s) could not be checked because their notebook did not run or lacks the "
-                     "result.")
-    return " ".join(parts)
-
-
-def risks_markdown(risk_table) -> str:
-    """The ranked risks as a numbered Markdown list (empty text when there are none)."""
-    return "\n".join(f"{r.rank}. **{r.severity}**: {r.risk} *({r.source})*" for r in risk_table.itertuples())
-
-
-def top_inputs_markdown(top) -> str:
-    """The top inputs as a numbered Markdown list: input, ST (with its confidence half-width), output, notebook."""
-    lines = []
-    for r in top.itertuples():
-        conf = _num(r.ST_conf)
-        lines.append(f"{r.rank}. **{r.input}**: ST {r.ST:.2f}" + (f" ± {conf:.2f}" if conf is not None else "")
-                     + f" of the {r.output} ({r.notebook})")
-    return "\n".join(lines)
-
-
-def sources_markdown(run_dir: Path | None, results: Mapping[str, Any], missing: list[str], roadmap) -> str:
-    """One line saying which run and notebooks the summary read, which had no results, and the roadmap's date."""
-    dated = f"Roadmap claims from `roadmap.yaml` (roadmap dated {roadmap.meta.get('dated', '?')})."
-    if run_dir is None:
-        return f"No report run found (nothing in `{display_path(config.REPORTS_DIR)}/latest`). {dated}"
-    text = f"Results read from `{run_label(run_dir)}`: {', '.join(results) or 'none'}"
-    if missing:
-        text += f"; without results: {', '.join(missing)}"
-    return f"{text}. {dated}"
-
-
-def run_label(run_dir: Path | None) -> str:
-    """How the summary names the run it read: the run id (also while the runner still writes it to its
-    hidden temporary folder ``.tmp-<run id>-<pid>``), else the folder as a person would type it."""
-    if run_dir is None:
-        return "none"
-    name = Path(run_dir).name
-    temp = re.fullmatch(r"\.tmp-(.+)-\d+", name)
-    if temp:
-        return temp.group(1)
-    return name if re.fullmatch(r"\d{4}-\d\d-\d\dT\d{6}Z-[0-9a-f]+(-\d+)?", name) else display_path(run_dir)
-
-
-__all__ = ["HOLDS", "CONTRADICTED", "MIXED", "NOT_RUN", "VERDICTS", "REL_TOL", "LINEAR_BAND", "OUTPUT_LABELS",
-           "resolve_run_dir", "collect_results", "expected_notebooks", "notebook", "get", "claims_table", "CLAIMS",
-           "risks", "RISK_ORDER", "SEVERITIES", "SEVERITY_RULES", "sensitivity_rows", "top_inputs", "headline", "risks_markdown", "top_inputs_markdown", "sources_markdown", "run_label"]
+__all__ = ["HOLDS", "CONTRADICTED", "MIXED", "NOT_RUN", "VERDICTS", "REL_TOL", "CLAIM_COLUMNS", "CLAIMS", "notebook",
+           "get", "has_field", "claims_table"]
