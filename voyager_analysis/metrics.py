@@ -23,6 +23,7 @@ db_connections_pct     peak database connections as a percentage of the pool lim
 p95_latency_ms         P95 API latency, milliseconds
 error_rate             fraction of API requests that failed (0-1)
 searches               search requests that month
+gross_revenue_usd      revenue collected that month: charges minus refunds, USD (from Stripe bills)
 cost_<component>_usd   monthly bill of one component, USD; components: see ``COMPONENTS``
 =====================  ========================================================================
 
@@ -72,6 +73,7 @@ SCHEMA: dict[str, Column] = {c.name: c for c in [
     Column("p95_latency_ms", 3.6e6),
     Column("error_rate", 1.0, share=True),
     Column("searches", 1e13, whole=True),
+    Column("gross_revenue_usd", 1e10),
     *[Column(name, 1e9) for name in COST_COLUMNS],
 ]}
 
