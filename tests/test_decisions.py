@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from voyager_analysis import decisions, growth
+from voyager_analysis import buildvsbuy, config, decisions, growth, sharding, triggers
 from voyager_analysis.decisions import Option
 from voyager_analysis.errors import InputError
 from voyager_analysis.months import month_number, month_str
@@ -37,6 +37,14 @@ def logistic_month(users: float) -> float:
     return T0 - math.log(K / users - 1) / R
 
 
+@pytest.fixture(scope="module")
+def own():
+    """Our decisions.yaml figure tree (the caller loads it; build_vs_buy never reads a file)."""
+    from voyager_analysis.assumptions import load_figures
+
+    return load_figures(config.ASSUMPTIONS_DIR / "decisions.yaml")
+
+
 def spec(name):
     return next(s for s in decisions.TRIGGERS if s.name == name)
 
@@ -52,7 +60,7 @@ def test_linear_metric_crossing_is_forecast_within_a_month(roadmap, seed):
     m_true = math.floor(logistic_month(u_true) + 0.5)  # the month the crossing falls in
     assert m_true > len(df)  # not yet crossed in the data
     g = growth.fit_growth(df, "logistic", roadmap=roadmap, n_origins=0)
-    rep = decisions.trigger_report(df, roadmap, g, triggers=[spec("db_connections_alert")], n_sim=2000, seed=seed)
+    rep = triggers.trigger_report(df, roadmap, g, triggers=[spec("db_connections_alert")], n_sim=2000, seed=seed)
     row = rep.table.iloc[0]
     assert row.status == "ok"
     assert abs(row.forecast_month_index - m_true) <= 1
@@ -72,7 +80,7 @@ def test_forecast_month_and_interval_hold_over_many_seeds(roadmap):
     for seed in range(100, 100 + n):
         df = synthetic(seed=seed, db_connections_pct=lambda u, rng: a + b * u + rng.normal(0, 1.0, u.size))
         g = growth.fit_growth(df, "logistic", roadmap=roadmap, n_origins=0)
-        row = decisions.trigger_report(df, roadmap, g, triggers=[spec("db_connections_alert")], n_sim=500,
+        row = triggers.trigger_report(df, roadmap, g, triggers=[spec("db_connections_alert")], n_sim=500,
                                        seed=seed).table.iloc[0]
         within += abs(row.forecast_month_index - m_true) <= 1
         covered += row.low_index <= m_true <= row.high_index
@@ -89,8 +97,8 @@ def test_users_at_threshold_interval_covers_the_truth(roadmap):
     hits = 0
     for seed in range(100):
         df = synthetic(seed=seed, db_connections_pct=lambda u, rng: a + b * u + rng.normal(0, 1.0, u.size))
-        fit = decisions.fit_metric(df, spec("db_connections_alert"), seed=seed)
-        lo, hi = decisions._quantiles(fit.users_at(th, fit.param_draws(2000, np.random.default_rng(seed))), 0.95)
+        fit = triggers.fit_metric(df, spec("db_connections_alert"), seed=seed)
+        lo, hi = triggers.draw_interval(fit.users_at(th, fit.param_draws(2000, np.random.default_rng(seed))), 0.95)
         hits += lo <= u_true <= hi
     assert 88 <= hits <= 100
 
@@ -100,7 +108,7 @@ def test_loglog_cost_crossing_is_forecast_within_a_month(roadmap):
     u_true, beta = 90_000.0, 0.7  # the bill reaches the threshold at u_true: th * (u / u_true)^beta
     df = synthetic(seed=3, cost_neon_usd=lambda u, rng: th * (u / u_true) ** beta * np.exp(rng.normal(0, 0.03, u.size)))
     g = growth.fit_growth(df, "logistic", roadmap=roadmap, n_origins=0)
-    rep = decisions.trigger_report(df, roadmap, g, triggers=[spec("sharding_database_cost")], n_sim=2000)
+    rep = triggers.trigger_report(df, roadmap, g, triggers=[spec("sharding_database_cost")], n_sim=2000)
     row = rep.table.iloc[0]
     m_true = math.floor(logistic_month(u_true) + 0.5)
     assert abs(row.forecast_month_index - m_true) <= 1
@@ -111,7 +119,7 @@ def test_loglog_cost_crossing_is_forecast_within_a_month(roadmap):
 
 def test_user_trigger_month_agrees_with_the_growth_module(roadmap, example_metrics):
     g = growth.fit_growth(example_metrics, "logistic", roadmap=roadmap, n_origins=0)
-    rep = decisions.trigger_report(example_metrics, roadmap, g, triggers=[spec("websockets_users")], n_sim=1000)
+    rep = triggers.trigger_report(example_metrics, roadmap, g, triggers=[spec("websockets_users")], n_sim=1000)
     row = rep.table.iloc[0]
     n = roadmap.get("thresholds.websockets_users").value
     m = g.best.month_reaching(n)
@@ -123,7 +131,7 @@ def test_metric_that_never_rises_is_never_forecast(roadmap):
     th = roadmap.get("thresholds.api_error_rate_alert").value
     df = synthetic(error_rate=lambda u, rng: np.clip(th / 2 - 1e-8 * u + rng.normal(0, th / 50, u.size), 0, 1))
     g = growth.fit_growth(df, "logistic", roadmap=roadmap, n_origins=0)
-    row = decisions.trigger_report(df, roadmap, g, triggers=[spec("api_error_rate_alert")], n_sim=500).table.iloc[0]
+    row = triggers.trigger_report(df, roadmap, g, triggers=[spec("api_error_rate_alert")], n_sim=500).table.iloc[0]
     assert row.status == "ok"
     assert pd.isna(row.forecast_month) and math.isinf(row.forecast_month_index)
     assert "not reached" in row.note
@@ -131,8 +139,8 @@ def test_metric_that_never_rises_is_never_forecast(roadmap):
 
 def test_forecast_is_reproducible_with_a_seed(roadmap, example_metrics):
     g = growth.fit_growth(example_metrics, "logistic", roadmap=roadmap, n_origins=0)
-    a = decisions.trigger_report(example_metrics, roadmap, g, n_sim=500, seed=7).table
-    b = decisions.trigger_report(example_metrics, roadmap, g, n_sim=500, seed=7).table
+    a = triggers.trigger_report(example_metrics, roadmap, g, n_sim=500, seed=7).table
+    b = triggers.trigger_report(example_metrics, roadmap, g, n_sim=500, seed=7).table
     pd.testing.assert_frame_equal(a, b)
 
 
@@ -141,7 +149,7 @@ def test_forecast_is_reproducible_with_a_seed(roadmap, example_metrics):
 def test_missing_metrics_give_no_data_not_an_error(roadmap, example_metrics):
     df = example_metrics.drop(columns=["error_rate", "db_connections_pct"])
     df.attrs = dict(example_metrics.attrs)
-    rep = decisions.trigger_report(df, roadmap, growth.fit_growth(df, "logistic", roadmap=roadmap, n_origins=0), n_sim=300)
+    rep = triggers.trigger_report(df, roadmap, growth.fit_growth(df, "logistic", roadmap=roadmap, n_origins=0), n_sim=300)
     t = rep.table.set_index("name")
     for name in ("api_error_rate_alert", "migrate_error_rate", "db_connections_alert", "read_replica_read_load"):
         assert t.loc[name, "status"] == "no data"
@@ -151,7 +159,7 @@ def test_missing_metrics_give_no_data_not_an_error(roadmap, example_metrics):
 
 def test_only_users_gives_no_data_for_every_metric_trigger(roadmap, example_metrics):
     df = example_metrics[["month", "users"]].copy()
-    t = decisions.trigger_report(df, roadmap, growth.fit_growth(df, "logistic", roadmap=roadmap, n_origins=0), n_sim=300).table
+    t = triggers.trigger_report(df, roadmap, growth.fit_growth(df, "logistic", roadmap=roadmap, n_origins=0), n_sim=300).table
     metric_rows = t[t.metric != "users"]
     assert set(metric_rows.status) == {"no data"}
     assert set(t[t.metric == "users"].status) <= {"fired", "ok"}
@@ -202,7 +210,7 @@ def test_thresholds_come_from_the_roadmap_file(roadmap, example_metrics, tmp_pat
 def test_without_a_growth_curve_statuses_remain_and_forecasts_say_why(roadmap, example_metrics):
     df = example_metrics.iloc[:4].copy()  # too short for any growth model
     df.attrs = dict(example_metrics.attrs)
-    t = decisions.trigger_report(df, roadmap, n_sim=200).table
+    t = triggers.trigger_report(df, roadmap, n_sim=200).table
     assert set(t.status) <= set(decisions.STATUSES)
     ok = t[t.status == "ok"]
     assert len(ok) and ok.forecast_month.isna().all()
@@ -211,7 +219,7 @@ def test_without_a_growth_curve_statuses_remain_and_forecasts_say_why(roadmap, e
 
 def test_roadmap_timing_comparison(roadmap, example_metrics):
     """Read replicas: the roadmap says 20K-30K users; the proxy's user count is compared with that range."""
-    rep = decisions.trigger_report(example_metrics, roadmap, growth.fit_growth(example_metrics, "logistic",
+    rep = triggers.trigger_report(example_metrics, roadmap, growth.fit_growth(example_metrics, "logistic",
                                                                                  roadmap=roadmap), n_sim=1000)
     row = rep.table.set_index("name").loc["read_replica_read_load"]
     ru = roadmap.get("thresholds.read_replica_likely_users")
@@ -230,34 +238,34 @@ def test_breakeven_by_hand():
     a = Option("a", "fixed", fixed_usd_per_month=60.0, usd_per_unit=0.0, ops_hours_per_month=5.0, build_hours=52.0)
     b = Option("b", "per use", fixed_usd_per_month=0.0, usd_per_unit=0.0005, ops_hours_per_month=1.25, build_hours=28.0)
     # without the build: a costs 60 + 5 x 100 = 560, b costs 1.25 x 100 + 0.0005 x = 125 + 0.0005 x -> x* = 435 / 0.0005
-    assert float(decisions.breakeven(a, b, 100.0)) == pytest.approx(870_000.0)
+    assert float(buildvsbuy.breakeven(a, b, 100.0)) == pytest.approx(870_000.0)
     # with the builds spread over 18 months: a 560 + 5200/18, b 125 + 2800/18
     expected = ((560 + 5200 / 18) - (125 + 2800 / 18)) / 0.0005
-    assert float(decisions.breakeven(a, b, 100.0, 18)) == pytest.approx(expected)
-    assert float(decisions.breakeven(b, a, 100.0, 18)) == pytest.approx(expected)  # symmetric
+    assert float(buildvsbuy.breakeven(a, b, 100.0, 18)) == pytest.approx(expected)
+    assert float(buildvsbuy.breakeven(b, a, 100.0, 18)) == pytest.approx(expected)  # symmetric
     # at the break-even both cost the same
-    x = float(decisions.breakeven(a, b, 100.0, 18))
+    x = float(buildvsbuy.breakeven(a, b, 100.0, 18))
     assert a.monthly_cost_usd(x, 100.0, 18) == pytest.approx(b.monthly_cost_usd(x, 100.0, 18))
     # parallel lines, or one option cheaper at every volume: no break-even
     c = replace(b, fixed_usd_per_month=1000.0)
-    assert math.isnan(float(decisions.breakeven(b, c, 100.0)))
+    assert math.isnan(float(buildvsbuy.breakeven(b, c, 100.0)))
     d = replace(a, usd_per_unit=0.001)  # dearer per unit and per month than b: never cheaper
-    assert math.isnan(float(decisions.breakeven(d, b, 100.0)))
+    assert math.isnan(float(buildvsbuy.breakeven(d, b, 100.0)))
 
 
-def test_shipped_redis_breakeven_by_hand(roadmap, prices):
+def test_shipped_redis_breakeven_by_hand(roadmap, prices, own):
     """Upstash vs Railway at the middle of every range, recomputed from the loaded figures."""
-    own = decisions.load_decision_assumptions()["redis"]
-    rate = decisions.load_decision_assumptions()["engineering"]["usd_per_hour"].mid
-    H = decisions.load_decision_assumptions()["roi"]["horizon_months"].mid
+    redis = own["redis"]
+    rate = own["engineering"]["usd_per_hour"].mid
+    H = own["roi"]["horizon_months"].mid
     railway_fee = roadmap.get("options.redis_railway").mid
     per_command = prices.service("upstash_commands").price_usd / 100_000  # the price is per 100K commands
-    up = own["upstash"]["ops_hours_per_month"].mid * rate + own["upstash"]["build_hours"].mid * rate / H
-    rw = railway_fee + own["railway"]["ops_hours_per_month"].mid * rate + own["railway"]["build_hours"].mid * rate / H
-    bvb = decisions.build_vs_buy(roadmap, prices, users=10_000, n_draws=200)
+    up = redis["upstash"]["ops_hours_per_month"].mid * rate + redis["upstash"]["build_hours"].mid * rate / H
+    rw = railway_fee + redis["railway"]["ops_hours_per_month"].mid * rate + redis["railway"]["build_hours"].mid * rate / H
+    bvb = buildvsbuy.build_vs_buy(roadmap, prices, own, users=10_000, n_draws=200)
     row = bvb.breakeven.query("decision == 'redis'").iloc[0]
     assert row.breakeven_driver == pytest.approx((rw - up) / per_command)
-    per_user = own["commands_per_user_month"].mid
+    per_user = redis["commands_per_user_month"].mid
     assert row.breakeven_users == pytest.approx((rw - up) / per_command / per_user)
     assert (row.cheaper_below, row.cheaper_above) == ("upstash", "railway")
 
@@ -267,41 +275,41 @@ def test_roi_rule_exactly_2x_clears(roadmap):
     assert bar == 2
     current = Option("cur", "running", 200.0, 0.0, 0.0, 0.0)
     new = Option("new", "cheaper", 100.0, 0.0, 0.0, 0.0)
-    roi = float(decisions.switch_roi(current, new, 0.0, 100.0, 12))  # 12 x 200 / (0 + 12 x 100)
+    roi = float(buildvsbuy.switch_roi(current, new, 0.0, 100.0, 12))  # 12 x 200 / (0 + 12 x 100)
     assert roi == 2.0
-    assert bool(decisions.clears(roi, bar))
-    just_below = float(decisions.switch_roi(replace(current, fixed_usd_per_month=199.99), new, 0.0, 100.0, 12))
-    assert just_below < 2 and not bool(decisions.clears(just_below, bar))
+    assert bool(buildvsbuy.clears(roi, bar))
+    just_below = float(buildvsbuy.switch_roi(replace(current, fixed_usd_per_month=199.99), new, 0.0, 100.0, 12))
+    assert just_below < 2 and not bool(buildvsbuy.clears(just_below, bar))
 
 
 def test_roi_by_hand_with_build_and_ops():
     current = Option("cur", "running", 100.0, 0.0, 2.0, 40.0)  # 100 + 2h x 100 = 300/month; its build is sunk
     new = Option("new", "switch", 100.0, 0.0, 0.0, 12.0)  # 100/month + 12h x 100 = 1200 once
-    roi = float(decisions.switch_roi(current, new, 0.0, 100.0, 12))
+    roi = float(buildvsbuy.switch_roi(current, new, 0.0, 100.0, 12))
     assert roi == pytest.approx(12 * 300 / (1200 + 12 * 100))  # 1.5
-    need = float(decisions.required_other_benefit(current, new, 0.0, 100.0, 12, 2.0))
+    need = float(buildvsbuy.required_other_benefit(current, new, 0.0, 100.0, 12, 2.0))
     assert need == pytest.approx(2 * 1200 / 12 + 2 * 100 - 300)  # 100 per month more benefit
-    assert float(decisions.switch_roi(current, new, 0.0, 100.0, 12, need)) == pytest.approx(2.0)
+    assert float(buildvsbuy.switch_roi(current, new, 0.0, 100.0, 12, need)) == pytest.approx(2.0)
 
 
 def test_users_clearing_roi_by_hand():
     current = Option("cur", "per use", 0.0, 0.001, 0.0, 0.0)  # 0.001 USD per unit
     new = Option("new", "fixed", 50.0, 0.0, 0.0, 10.0)  # 50/month + 10h x 100 = 1000 once
     # ROI >= 2 <=> 10 x 0.001 x 10 u >= 2 x 1000 + 2 x 10 x 50  ->  u* = 3000 / 0.1 = 30,000 users (10 units/user)
-    u = float(decisions.users_clearing_roi(current, new, 10.0, 100.0, 10, 2.0))
+    u = float(buildvsbuy.users_clearing_roi(current, new, 10.0, 100.0, 10, 2.0))
     assert u == pytest.approx(30_000)
-    assert float(decisions.switch_roi(current, new, 10.0 * u, 100.0, 10)) == pytest.approx(2.0)
-    assert float(decisions.switch_roi(current, new, 10.0 * (u - 1), 100.0, 10)) < 2.0
+    assert float(buildvsbuy.switch_roi(current, new, 10.0 * u, 100.0, 10)) == pytest.approx(2.0)
+    assert float(buildvsbuy.switch_roi(current, new, 10.0 * (u - 1), 100.0, 10)) < 2.0
     # a switch that costs more per unit than half the current one never gets there
     dear = replace(new, usd_per_unit=0.0006)
-    assert math.isinf(float(decisions.users_clearing_roi(current, dear, 10.0, 100.0, 10, 2.0)))
+    assert math.isinf(float(buildvsbuy.users_clearing_roi(current, dear, 10.0, 100.0, 10, 2.0)))
     # one that clears even with no users: 0
     cheap = Option("cheap", "free", 0.0, 0.0, 0.0, 0.0)
-    assert float(decisions.users_clearing_roi(replace(current, fixed_usd_per_month=10.0), cheap, 10.0, 100.0, 10, 2.0)) == 0
+    assert float(buildvsbuy.users_clearing_roi(replace(current, fixed_usd_per_month=10.0), cheap, 10.0, 100.0, 10, 2.0)) == 0
 
 
-def test_build_vs_buy_tables(roadmap, prices, example_metrics):
-    bvb = decisions.build_vs_buy(roadmap, prices, df=example_metrics, hourly_rate_usd=100.0, horizon_months=12,
+def test_build_vs_buy_tables(roadmap, prices, example_metrics, own):
+    bvb = buildvsbuy.build_vs_buy(roadmap, prices, own, df=example_metrics, hourly_rate_usd=100.0, horizon_months=12,
                                  n_draws=500)
     assert bvb.users == example_metrics.users.iat[-1]
     assert bvb.min_roi == roadmap.get("thresholds.migrate_min_roi").value
@@ -320,7 +328,7 @@ def test_build_vs_buy_tables(roadmap, prices, example_metrics):
             curve = bvb.roi_curves(r["decision"], [u])
             assert curve[r["to"]].iat[0] == pytest.approx(bvb.min_roi, rel=1e-9)
     # a higher hourly rate raises the benefit of dropping a high-ops option and the cost of adopting one
-    dear = decisions.build_vs_buy(roadmap, prices, df=example_metrics, hourly_rate_usd=300.0, horizon_months=12,
+    dear = buildvsbuy.build_vs_buy(roadmap, prices, own, df=example_metrics, hourly_rate_usd=300.0, horizon_months=12,
                                   n_draws=500)
     a = bvb.roi.set_index("switch")
     b = dear.roi.set_index("switch")
@@ -328,16 +336,19 @@ def test_build_vs_buy_tables(roadmap, prices, example_metrics):
     assert b.loc["upstash -> railway", "roi"] < a.loc["upstash -> railway", "roi"]  # railway needs more ops time
 
 
-def test_inputs_are_drawn_within_their_ranges_and_reproducibly(roadmap):
-    figs = decisions.decision_figures(roadmap, decisions.load_decision_assumptions())
-    a = decisions.sample_inputs(figs, 1000, seed=5)
-    b = decisions.sample_inputs(figs, 1000, seed=5)
+def test_inputs_are_drawn_within_their_ranges_and_reproducibly(roadmap, own):
+    figs = decisions.decision_figures(roadmap, own)
+    from voyager_analysis.montecarlo import sample_figures
+    from voyager_analysis.values import point_value
+
+    a = sample_figures(figs, 1000, seed=5)
+    b = sample_figures(figs, 1000, seed=5)
     for k, f in figs.items():
         np.testing.assert_array_equal(a[k], b[k])
         assert a[k].min() >= f.low and a[k].max() <= f.high
     sse = figs["realtime.sse.usd_per_connection_month"]
     assert sse.distribution == "loguniform"
-    assert decisions.point_value(sse) == pytest.approx(math.sqrt(sse.low * sse.high))
+    assert point_value(sse) == pytest.approx(math.sqrt(sse.low * sse.high))
     # "low end only" roadmap inputs are points at the low end
     assert figs["options.inngest"].is_point and figs["options.inngest"].low == roadmap.get("options.inngest").low
 
@@ -352,70 +363,70 @@ def test_price_with_an_unexpected_unit_is_an_error(prices):
         decisions.unit_prices(bad)
 
 
-def test_bad_overrides_are_errors(roadmap, prices):
-    with pytest.raises(InputError, match="usd_per_hour"):
-        decisions.build_vs_buy(roadmap, prices, users=1000, hourly_rate_usd=-5)
+def test_bad_overrides_are_errors(roadmap, prices, own):
+    with pytest.raises(InputError, match="parameter hourly_rate_usd: -5 is out of range"):
+        buildvsbuy.build_vs_buy(roadmap, prices, own, users=1000, hourly_rate_usd=-5)
     with pytest.raises(InputError, match="users"):
-        decisions.build_vs_buy(roadmap, prices)
+        buildvsbuy.build_vs_buy(roadmap, prices, own)
 
 
 # --- sharding ---------------------------------------------------------------------------------------------
 
 def test_roadmap_sharding_example_by_hand(roadmap):
-    sizes = decisions.roadmap_communities(roadmap)
+    sizes = sharding.roadmap_communities(roadmap)
     s = roadmap["sharding"]
     n = int(s["communities_c_to_j_count"].value)
     assert len(sizes) == 2 + n and sum(sizes) == pytest.approx(
         s["community_a_users"].value + s["community_b_users"].value + s["communities_c_to_j_users"].value)
     # three shards: A alone, B alone, C-J together -> the roadmap's own layout
-    loads = decisions.community_shard_loads(sizes, 3)
+    loads = sharding.community_shard_loads(sizes, 3)
     assert list(loads) == [s["community_a_users"].value, s["community_b_users"].value, s["communities_c_to_j_users"].value]
-    bal = decisions.sharding_balance(sizes, 3, n_sim=500).set_index("strategy")
+    bal = sharding.sharding_balance(sizes, 3, n_sim=500).table.set_index("strategy")
     assert bal.loc["community", "max_over_mean"] == pytest.approx(loads[0] / (sum(sizes) / 3))  # 50 / 33.3 = 1.5
 
 
 def test_community_packing_small_case_by_hand():
     # 4 shards, sizes 50, 30 and eight of 2.5: 50 | 30 | 2.5 x 4 | 2.5 x 4 -> max 50, mean 25 -> 2.0
-    loads = decisions.community_shard_loads([50, 30] + [2.5] * 8, 4)
+    loads = sharding.community_shard_loads([50, 30] + [2.5] * 8, 4)
     np.testing.assert_allclose(loads, [50, 30, 10, 10])
-    bal = decisions.sharding_balance([50, 30] + [2.5] * 8, 4, n_sim=200).set_index("strategy")
+    bal = sharding.sharding_balance([50, 30] + [2.5] * 8, 4, n_sim=200).table.set_index("strategy")
     assert bal.loc["community", "max_over_mean"] == pytest.approx(2.0)
     assert bal.loc["community", "lower_bound"] == pytest.approx(2.0)  # the largest community sits alone
     # equal communities pack perfectly
-    np.testing.assert_allclose(decisions.community_shard_loads([10] * 6, 3), [20, 20, 20])
+    np.testing.assert_allclose(sharding.community_shard_loads([10] * 6, 3), [20, 20, 20])
 
 
 def test_hash_sharding_is_nearly_even_and_seeded():
-    bal = decisions.sharding_balance([50_000, 30_000] + [2_500] * 8, 3, n_sim=2000, seed=1).set_index("strategy")
+    bal = sharding.sharding_balance([50_000, 30_000] + [2_500] * 8, 3, n_sim=2000, seed=1).table.set_index("strategy")
     ratio = bal.loc["user_hash", "max_over_mean"]
     # each shard holds Binomial(100K, 1/3) users: sd / mean = sqrt((2/3) / 33,333) ~ 0.45%
     sd = math.sqrt((2 / 3) / (100_000 / 3))
     assert 1.0 < ratio < 1 + 3 * sd
-    again = decisions.sharding_balance([50_000, 30_000] + [2_500] * 8, 3, n_sim=2000, seed=1)
-    assert again.set_index("strategy").loc["user_hash", "max_over_mean"] == ratio
-    loads = decisions.hash_shard_loads(100_000, 3, n_sim=10, seed=2)
+    again = sharding.sharding_balance([50_000, 30_000] + [2_500] * 8, 3, n_sim=2000, seed=1)
+    assert again.table.set_index("strategy").loc["user_hash", "max_over_mean"] == ratio
+    loads = sharding.hash_shard_loads(100_000, 3, n_sim=10, seed=2)
     assert (loads.sum(axis=1) == 100_000).all()
 
 
 def test_cross_shard_share_by_hand():
-    assert decisions.cross_shard_share(3, 3) == pytest.approx(1 - 1 / 9)  # 2 other members, each 1/3 same shard
-    assert decisions.cross_shard_share(1, 5) == 0.0
-    assert decisions.cross_shard_share(10, 1) == 0.0
+    assert sharding.cross_shard_share(3, 3) == pytest.approx(1 - 1 / 9)  # 2 other members, each 1/3 same shard
+    assert sharding.cross_shard_share(1, 5) == 0.0
+    assert sharding.cross_shard_share(10, 1) == 0.0
 
 
 def test_bad_sharding_inputs(roadmap):
     with pytest.raises(InputError):
-        decisions.sharding_balance([], 3)
+        sharding.sharding_balance([], 3)
     with pytest.raises(InputError):
-        decisions.sharding_balance([10, -1], 3)
+        sharding.sharding_balance([10, -1], 3)
     with pytest.raises(InputError):
-        decisions.sharding_balance([10, 20], 0)
+        sharding.sharding_balance([10, 20], 0)
 
 
 # --- the notebook -------------------------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_notebook_07_results_follow_its_parameters(tmp_path):
+def test_notebook_07_results_follow_its_parameters(tmp_path, own):
     import papermill as pm
 
     from voyager_analysis.nbtools import read_results
@@ -439,7 +450,7 @@ def test_notebook_07_results_follow_its_parameters(tmp_path):
     from voyager_analysis.assumptions import load_prices, load_roadmap
     from voyager_analysis.metrics import load_metrics
 
-    bvb = decisions.build_vs_buy(load_roadmap(), load_prices(), df=load_metrics(), hourly_rate_usd=250.0,
+    bvb = buildvsbuy.build_vs_buy(load_roadmap(), load_prices(), own, df=load_metrics(), hourly_rate_usd=250.0,
                                  horizon_months=6, level=0.8, n_draws=200)
     expected = bvb.roi.set_index("switch")["roi"]
     for switch, r in res["roi"].items():

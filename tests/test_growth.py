@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from voyager_analysis import growth
-from voyager_analysis.errors import InputError
+from voyager_analysis.errors import ConvergenceError, InputError
 from voyager_analysis.metrics import ExampleTruth
 
 #: Generating parameters per model (t in months, 30 months observed).
@@ -156,7 +156,7 @@ def test_failed_fit_is_reported_not_raised():
     assert "needs at least 7 months" in table.loc["richards", "message"]
     assert math.isnan(table.loc["richards", "weight"])
     assert comp.selected in {"exponential", "logistic", "gompertz", "bass"}
-    with pytest.raises(InputError, match="did not converge"):
+    with pytest.raises(ConvergenceError, match="did not converge"):  # not the user's fault: not an InputError
         comp.models["richards"].predict([1.0])
     assert "not fitted" in str(comp.models["richards"])
 
@@ -218,8 +218,8 @@ def test_milestones_compare_with_the_roadmap(example_metrics, roadmap):
     assert row.low <= truth_100k <= row.high
 
 
-def test_to_dict_is_the_cli_json(example_metrics):
-    d = growth.fit_growth(example_metrics).to_dict()
+def test_to_dict_is_the_cli_json(example_metrics, roadmap):
+    d = growth.fit_growth(example_metrics, roadmap=roadmap).to_dict()
     json.dumps(d, allow_nan=False)
     assert set(d) == {"selected", "models", "milestones"}
     assert set(d["models"]) == set(growth.MODELS)
@@ -231,7 +231,7 @@ def test_to_dict_is_the_cli_json(example_metrics):
 
 def test_presentation():
     m = growth.make_model("logistic").fit(T, noisy("logistic", 3))
-    s = m.summary
+    s = m.summary()
     assert list(s.index) == ["K", "r", "t0"]
     assert list(s.columns) == ["coef", "se(coef)", "coef lower 95%", "coef upper 95%"]
     assert "<table" in m._repr_html_() and "AICc" in str(m)

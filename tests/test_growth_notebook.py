@@ -26,7 +26,10 @@ def test_notebook_02_results_follow_its_parameters(tmp_path):
     assert res["level"] == 0.8
     target = res["month_reaching_target"]
     assert target["low"] <= target["month"] <= target["high"]
-    assert res["target_users"] == max(growth.roadmap_milestone_months())
+    from voyager_analysis.assumptions import load_roadmap
+
+    roadmap = load_roadmap()
+    assert res["target_users"] == max(growth.roadmap_milestone_months(roadmap))
     assert res["difference_months_target"] == pytest.approx(target["month"] - res["roadmap_month_target"])
     assert set(res["usage_drivers"]) == {"messages_per_user_month", "input_tokens_per_message",
                                         "output_tokens_per_message", "searches_per_user_month",
@@ -34,6 +37,6 @@ def test_notebook_02_results_follow_its_parameters(tmp_path):
     # an 80% interval is narrower than the default 95% one computed directly
     from voyager_analysis.metrics import load_metrics
 
-    comp = growth.fit_growth(load_metrics(), "gompertz")
+    comp = growth.fit_growth(load_metrics(), "gompertz", roadmap=roadmap)
     wide = comp.milestones(level=0.95).set_index("users").loc[res["target_users"]]
     assert target["high"] - target["low"] < wide.high - wide.low

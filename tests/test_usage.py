@@ -37,7 +37,7 @@ def test_storage_recovers_the_example_truth(example_metrics):
     assert fit.hot_gb_per_user == pytest.approx(last.storage_gb / last.users)
     assert fit.archived_share == pytest.approx(last.archived_gb / (last.storage_gb + last.archived_gb))
     assert fit.new_gb_per_user_month == pytest.approx(fit.gb_per_message * last.messages / last.users)
-    assert list(fit.summary.index) == ["gb_per_message", "new_gb_per_user_month", "hot_gb_per_user",
+    assert list(fit.summary().index) == ["gb_per_message", "new_gb_per_user_month", "hot_gb_per_user",
                                        "archived_share"]
 
 

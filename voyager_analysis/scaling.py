@@ -1,18 +1,11 @@
 """Sub-linearity: does monthly cost grow more slowly than users?
 
-The elasticity ``b`` of cost to users comes from ``log(cost) = a + b log(users)``. A month-by-month
-series is autocorrelated (a bill that is high this month tends to be high next month) and short, and
-the textbook Newey-West t-test then rejects a true null far too often (about 17% instead of 5% with
-17 months and AR(1) noise of 0.5; see ``tests/test_scaling.py``). So every interval and test here
-uses **fixed-b HAC inference** (Kiefer & Vogelsang 2002, 2005): the Newey-West (Bartlett kernel)
-covariance with a bandwidth equal to the sample (``maxlags = n - 1`` unless told otherwise), and
-critical values that match that choice. They are simulated, seeded, for the actual regressors under
-Gaussian white noise, where the t-statistic is exactly pivotal given X; fixed-b theory makes the same
-distribution approximately right for any stationary autocorrelation. The point estimate and the HAC
-covariance come from statsmodels ``OLS``; the simulation reproduces that formula with numpy,
-vectorised over replicates.
-
-A moving-block bootstrap of residuals gives a second, assumption-light interval (``ci_bootstrap``).
+The elasticity ``b`` of cost to users comes from ``log(cost) = a + b log(users)``, with a stationary,
+possibly autocorrelated error on the log scale (multiplicative noise on cost), fitted by OLS. Intervals and
+tests use fixed-b HAC inference (:mod:`voyager_analysis.stats.hac`, which explains why: with 10-30
+autocorrelated months the textbook Newey-West test is far too optimistic). A moving-block bootstrap of
+residuals (:mod:`voyager_analysis.stats.bootstrap`) gives a second, assumption-light interval
+(``ci_bootstrap``).
 
 statsmodels is imported inside functions only (``import voyager_analysis.scaling`` stays fast).
 """
@@ -26,180 +19,23 @@ from typing import Any
 import numpy as np
 
 from voyager_analysis import config
+from voyager_analysis.constants import LINEAR_BAND
 from voyager_analysis.errors import InputError
+from voyager_analysis.results import Results
+from voyager_analysis.stats.bootstrap import block_bootstrap_residuals, block_length
+from voyager_analysis.stats.hac import HACRegression, check_series, hac_regression
 
-#: Half-width around 1 within which a confidence interval counts as "linear" (elasticity 0.9-1.1).
-LINEAR_BAND = 0.1
 #: Below this many points the results carry a small-sample warning.
 SMALL_N = 12
 VERDICTS = ("sub-linear", "linear", "super-linear", "inconclusive")
-
-
-# --- fixed-b HAC regression (shared by usage.py) -----------------------------------------------------------
-
-def _hac_cov(e: np.ndarray, X: np.ndarray, XtX_inv: np.ndarray, lags: int) -> np.ndarray:
-    """Newey-West (Bartlett) covariance of OLS coefficients for residual rows ``e`` (R, n).
-
-    Same formula as statsmodels ``cov_type="HAC"`` with ``use_correction=True`` (factor n/(n-k)).
-    Returns (R, k, k).
-    """
-    n, k = X.shape
-    u = e[:, :, None] * X[None, :, :]  # (R, n, k) scores
-    gap = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
-    W = np.clip(1.0 - gap / (lags + 1.0), 0.0, None)  # Bartlett weights as an (n, n) Toeplitz matrix
-    S = u.transpose(0, 2, 1) @ (W @ u)
-    S *= n / (n - k)
-    return XtX_inv @ S @ XtX_inv
-
-
-@dataclass
-class HACRegression:
-    """OLS coefficients with a Newey-West covariance and fixed-b critical values simulated for X.
-
-    Build with :func:`hac_regression`. ``contrast(c)`` tests and bounds any linear combination
-    ``c @ params`` (a coefficient, a prediction at a point).
-    """
-
-    names: list[str]
-    params: np.ndarray
-    cov: np.ndarray
-    n: int
-    lags: int
-    alpha: float
-    n_sim: int
-    resid: np.ndarray
-    _null_params: np.ndarray = field(repr=False)  # (n_sim, k): simulated (b* - beta) under white noise
-    _null_cov: np.ndarray = field(repr=False)  # (n_sim, k, k)
-    _y: np.ndarray = field(repr=False, default=None)
-
-    @property
-    def exact(self) -> bool:
-        """True when the fit is exact up to rounding (residuals ~1e-10 of the data): SEs are zero."""
-        return bool(np.linalg.norm(self.resid) <= 1e-10 * max(np.linalg.norm(self._y), 1e-300))
-
-    @property
-    def k(self) -> int:
-        return len(self.params)
-
-    @property
-    def method(self) -> str:
-        return (f"OLS, Newey-West HAC (Bartlett, maxlags={self.lags}), fixed-b critical values from "
-                f"{self.n_sim} seeded simulations given X")
-
-    def _null_t(self, c: np.ndarray) -> np.ndarray:
-        num = self._null_params @ c
-        var = np.einsum("j,rjl,l->r", c, self._null_cov, c)
-        return num / np.sqrt(var)
-
-    def contrast(self, c, null: float = 0.0) -> dict[str, Any]:
-        """Estimate, SE, two-sided (1-alpha) interval and one-sided p-values of ``c @ params``."""
-        c = np.asarray(c, dtype=float)
-        est = float(c @ self.params)
-        se = float(np.sqrt(c @ self.cov @ c))
-        t_null = self._null_t(c)
-        crit = float(np.quantile(np.abs(t_null), 1 - self.alpha))
-        if not self.exact:
-            t = (est - null) / se
-        else:  # an exact fit (no residual noise): only the sign of the difference is meaningful
-            se = 0.0
-            diff = est - null
-            t = 0.0 if abs(diff) <= 1e-9 * (1.0 + abs(null)) else math.copysign(math.inf, diff)
-        m = len(t_null)
-        p_lower = (np.count_nonzero(t_null <= t) + 1) / (m + 1)  # H1: value < null
-        p_upper = (np.count_nonzero(t_null >= t) + 1) / (m + 1)  # H1: value > null
-        return {"estimate": est, "se": se, "ci": (est - crit * se, est + crit * se), "t": float(t),
-                "crit": crit, "p_lower": float(p_lower), "p_upper": float(p_upper)}
-
-    def coef(self, name: str, null: float = 0.0) -> dict[str, Any]:
-        c = np.zeros(self.k)
-        c[self.names.index(name)] = 1.0
-        return self.contrast(c, null)
-
-    def summary(self):
-        import pandas as pd
-
-        rows = []
-        for name in self.names:
-            r = self.coef(name)
-            rows.append({"coef": r["estimate"], "se(coef)": r["se"], "lower": r["ci"][0], "upper": r["ci"][1],
-                         "t": r["t"], "crit": r["crit"]})
-        return pd.DataFrame(rows, index=pd.Index(self.names, name="term"))
-
-
-def hac_regression(y, X, names: list[str], *, alpha: float = 0.05, maxlags: int | None = None,
-                   n_sim: int = 4000, seed: int = config.DEFAULT_SEED) -> HACRegression:
-    """Fit ``y ~ X`` by statsmodels OLS with a Newey-West covariance; simulate fixed-b critical values.
-
-    ``maxlags`` defaults to ``n - 1`` (bandwidth = sample size, Kiefer-Vogelsang-Bunzel). Inputs are
-    checked by the callers; here ``X`` must have full column rank and ``n > k``.
-    """
-    from statsmodels.regression.linear_model import OLS
-
-    y = np.asarray(y, dtype=float)
-    X = np.asarray(X, dtype=float)
-    n, k = X.shape
-    if n <= k:
-        raise InputError(f"need more than {k} points to fit {k} coefficients, got {n}")
-    if np.linalg.matrix_rank(X) < k:
-        raise InputError(f"the regressors ({', '.join(names)}) are collinear or constant: nothing to fit")
-    lags = n - 1 if maxlags is None else int(maxlags)
-    if not 0 <= lags <= n - 1:
-        raise InputError(f"hac_maxlags must lie in 0..{n - 1}, got {maxlags}")
-    res = OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
-    XtX_inv = np.linalg.inv(X.T @ X)
-    z = np.random.default_rng(seed).standard_normal((n_sim, n))
-    b0 = z @ X @ XtX_inv  # (n_sim, k): estimation error when the truth is 0 and noise is white
-    e0 = z - b0 @ X.T
-    cov0 = _hac_cov(e0, X, XtX_inv, lags)
-    return HACRegression(names=list(names), params=np.asarray(res.params, dtype=float),
-                         cov=np.asarray(res.cov_params(), dtype=float), n=n, lags=lags, alpha=alpha,
-                         n_sim=n_sim, resid=np.asarray(res.resid, dtype=float),
-                         _null_params=b0, _null_cov=cov0, _y=y)
-
-
-def check_series(name: str, values, *, positive: bool = True, min_n: int = 4) -> np.ndarray:
-    """A 1-D float array with no NaN/inf, at least ``min_n`` points, not constant, (> 0 if positive)."""
-    x = np.asarray(values, dtype=float).ravel()
-    if x.size < min_n:
-        raise InputError(f"{name}: need at least {min_n} points, got {x.size}")
-    bad = np.flatnonzero(~np.isfinite(x))
-    if bad.size:
-        raise InputError(f"{name}: value {bad[0] + 1} of {x.size} is missing or not finite ({x[bad[0]]})")
-    if positive:
-        bad = np.flatnonzero(x <= 0)
-        if bad.size:
-            raise InputError(f"{name}: value {bad[0] + 1} of {x.size} is {x[bad[0]]:g}; a log-log fit needs "
-                             f"every value > 0")
-    if np.ptp(x) == 0:
-        raise InputError(f"{name}: all {x.size} values equal {x[0]:g}; a constant series has no slope")
-    return x
-
-
-def block_length(n: int) -> int:
-    """Moving-block length for a series of n points: round(n^(1/3)), at least 1 (Hall et al. 1995)."""
-    return max(1, int(round(n ** (1.0 / 3.0))))
-
-
-def block_bootstrap_residuals(resid: np.ndarray, n_boot: int, rng: np.random.Generator,
-                              length: int | None = None, dof: int = 0) -> np.ndarray:
-    """(n_boot, n) moving-block resamples of centred residuals, rescaled by sqrt(n / (n - dof)).
-
-    Blocks of ``length`` consecutive residuals start at uniform positions and are joined until n.
-    """
-    e = np.asarray(resid, dtype=float)
-    n = e.size
-    e = (e - e.mean()) * np.sqrt(n / max(n - dof, 1))
-    ell = block_length(n) if length is None else int(length)
-    n_blocks = -(-n // ell)
-    starts = rng.integers(0, n - ell + 1, size=(n_boot, n_blocks))
-    idx = (starts[:, :, None] + np.arange(ell)).reshape(n_boot, n_blocks * ell)[:, :n]
-    return e[idx]
+#: The error model of every fit here, stated in each result's ``method``.
+ERROR_MODEL = "multiplicative (OLS on log cost)"
 
 
 # --- elasticity of cost to users ---------------------------------------------------------------------------
 
-@dataclass
-class ElasticityTest:
+@dataclass(repr=False)
+class ElasticityTest(Results):
     """Elasticity of monthly cost to users, and the one-sided test of H0: b >= 1 vs H1: b < 1.
 
     ``verdict`` rule (alpha = ``alpha``):
@@ -233,8 +69,10 @@ class ElasticityTest:
     cost_usd: np.ndarray = field(repr=False)
     reg: HACRegression = field(repr=False)
 
-    @property
+    title = "Elasticity of monthly cost to users"
+
     def summary(self):
+        """One row: estimate, SE, fixed-b and bootstrap intervals, test statistic, p-values, verdict, n."""
         import pandas as pd
 
         row = {"estimate": self.elasticity, "se": self.se, "lower": self.ci[0], "upper": self.ci[1],
@@ -245,7 +83,7 @@ class ElasticityTest:
         out.attrs["method"] = self.method
         return out
 
-    def to_dict(self) -> dict[str, Any]:
+    def _payload(self) -> dict[str, Any]:
         """``{"elasticity", "ci": [lo, hi], "p_value", "verdict", "method", "n"}`` (the CLI JSON)."""
         method = self.method + (f"; caution: {self.warning}" if self.warning else "")
         return {"elasticity": float(self.elasticity), "ci": [float(self.ci[0]), float(self.ci[1])],
@@ -282,7 +120,13 @@ class ElasticityTest:
         note = f"<p><i>caution: {html.escape(self.warning)}</i></p>" if self.warning else ""
         return (f"<p><b>Elasticity of cost to users: {self.elasticity:.3f}, verdict {self.verdict}</b> "
                 f"(one-sided p = {self.p_value:.3g}, n = {self.n})<br><small>{html.escape(self.method)}</small></p>"
-                + note + self.summary.to_html(float_format="{:.4g}".format))
+                + note + self.summary().to_html(float_format="{:.4g}".format))
+
+    def plot_loglog(self, roadmap_result=None, *, label: str = "observed months", note: str = ""):
+        """Cost vs users on log-log axes with the fitted line and its band (optionally the roadmap's own)."""
+        from voyager_analysis.plots.scaling import loglog_cost
+
+        return loglog_cost(self, roadmap_result, label=label, note=note)
 
 
 def fit_elasticity(users, cost_usd, *, alpha: float = 0.05, n_boot: int = 2000, seed: int = config.DEFAULT_SEED,
@@ -339,8 +183,8 @@ def fit_elasticity(users, cost_usd, *, alpha: float = 0.05, n_boot: int = 2000, 
 
 # --- does the elasticity change with scale? ----------------------------------------------------------------
 
-@dataclass
-class BreakpointResult:
+@dataclass(repr=False)
+class BreakpointResult(Results):
     """Best one-break (continuous, hinge) log-log fit and a sup-F test against a single slope.
 
     ``log(cost) = a + b1 x + (b2 - b1) max(0, x - log(users_at_break))``, x = log(users). The break
@@ -365,6 +209,10 @@ class BreakpointResult:
     aicc_two: float | None = None
     alpha: float = 0.05
     method: str = ""
+    users: Any = field(default=None, repr=False)
+    cost_usd: Any = field(default=None, repr=False)
+
+    title = "Breakpoint search (does the elasticity change with scale?)"
 
     @property
     def significant(self) -> bool:
@@ -377,16 +225,15 @@ class BreakpointResult:
         return np.exp(self.intercept + self.slope_below * x + (self.slope_above - self.slope_below)
                       * np.maximum(0.0, x - c))
 
-    def to_dict(self) -> dict[str, Any]:
+    def _payload(self) -> dict[str, Any]:
         keys = ("tested", "reason", "n", "users_at_break", "slope_below", "slope_above", "test_statistic",
                 "p_value", "aicc_one", "aicc_two", "method")
         out = {k: getattr(self, k) for k in keys}
         out["significant"] = self.significant
-        return {k: (float(v) if isinstance(v, (np.floating, float)) and not isinstance(v, bool) else v)
-                for k, v in out.items()}
+        return out
 
-    @property
     def summary(self):
+        """One row: the break, the slopes on each side, sup-F, p-value, AICc of both fits."""
         import pandas as pd
 
         out = pd.DataFrame([self.to_dict()]).drop(columns=["method"])
@@ -409,6 +256,12 @@ class BreakpointResult:
 
         return f"<pre>{html.escape(str(self))}</pre>"
 
+    def plot(self, *, note: str = ""):
+        """The points, the one-slope fit and the hinge fit (needs the data the search ran on)."""
+        from voyager_analysis.plots.scaling import breakpoint_chart
+
+        return breakpoint_chart(self.users, self.cost_usd, self, note=note)
+
 
 def _aicc(rss: np.ndarray | float, n: int, k: int) -> np.ndarray | float:
     """Gaussian AICc with k parameters (including the noise variance)."""
@@ -429,7 +282,7 @@ def breakpoint_search(users, cost_usd, *, min_segment: int = 5, alpha: float = 0
     x, y = np.log(u)[order], np.log(c)[order]
     ks = [k for k in range(min_segment - 1, n - min_segment + 1) if x[0] < x[k] < x[-1]]
     if not ks:
-        return BreakpointResult(tested=False, n=n, min_segment=min_segment, alpha=alpha,
+        return BreakpointResult(tested=False, n=n, min_segment=min_segment, alpha=alpha, users=u, cost_usd=c,
                                 reason=f"{n} points leave no break with {min_segment} points on each side")
     X0 = np.column_stack([np.ones(n), x])
     H0 = X0 @ np.linalg.pinv(X0)
@@ -457,7 +310,7 @@ def breakpoint_search(users, cost_usd, *, min_segment: int = 5, alpha: float = 0
         tested=True, reason=None, n=n, min_segment=min_segment, alpha=alpha, users_at_break=float(np.exp(x[ks[b]])),
         slope_below=float(beta[1]), slope_above=float(beta[1] + beta[2]), intercept=float(beta[0]),
         test_statistic=F, p_value=float(p), aicc_one=float(_aicc(rss0, n, 3)),
-        aicc_two=float(_aicc(float(rss[b, 0]), n, 5)), method=method)
+        aicc_two=float(_aicc(float(rss[b, 0]), n, 5)), method=method, users=u, cost_usd=c)
 
 
 # --- report over a metrics frame, and the roadmap's own table ----------------------------------------------
@@ -501,13 +354,49 @@ def component_elasticities(df, *, alpha: float = 0.05, seed: int = config.DEFAUL
     return out
 
 
-def scaling_report(df, *, alpha: float = 0.05, seed: int = config.DEFAULT_SEED, n_boot: int = 2000,
-                   min_segment: int = 5) -> dict[str, Any]:
-    """The ``voyager-analysis scaling --json`` payload for a loaded metrics frame.
+@dataclass(repr=False)
+class ScalingReport(Results):
+    """The sub-linearity test over a metrics table: total cost, each component, and a breakpoint search.
 
-    ``{"total": ElasticityTest.to_dict(), "components": {name: {...}}, "breakpoint": {...}}``; total
-    cost is :func:`voyager_analysis.metrics.total_cost_usd`.
+    :meth:`to_dict` is the ``voyager-analysis scaling --json`` payload: ``{"total": ElasticityTest.to_dict(),
+    "components": {name: {...}}, "breakpoint": {...}}``.
     """
+
+    total: ElasticityTest
+    components: dict[str, dict[str, Any]]
+    breakpoint: BreakpointResult
+    source: str | None = None
+
+    title = "Elasticity of monthly cost to users (total and per component)"
+
+    def _payload(self) -> dict[str, Any]:
+        return {"total": self.total.to_dict(), "components": self.components, "breakpoint": self.breakpoint.to_dict()}
+
+    def summary(self):
+        """One row per cost (TOTAL first): elasticity, interval, one-sided p-value, verdict, n, note."""
+        import pandas as pd
+
+        def row(name, v):
+            ci = v.get("ci") or [None, None]
+            return {"cost": name, "elasticity": v.get("elasticity"), "low": ci[0], "high": ci[1],
+                    "p_value": v.get("p_value"), "verdict": v["verdict"], "n": v["n"], "note": v.get("reason", "")}
+
+        return pd.DataFrame([row("TOTAL", self.total.to_dict())] + [row(k, v) for k, v in self.components.items()])
+
+    def plot_components(self, *, note: str = ""):
+        """Forest plot of the per-component elasticities next to the total's."""
+        from voyager_analysis.plots.scaling import component_elasticities as chart
+
+        return chart(self.components, self.total.to_dict(), note=note)
+
+    def plot_loglog(self, *, note: str = ""):
+        return self.total.plot_loglog(note=note)
+
+
+def scaling_report(df, *, alpha: float = 0.05, seed: int = config.DEFAULT_SEED, n_boot: int = 2000,
+                   min_segment: int = 5) -> ScalingReport:
+    """Sub-linearity of total cost (:func:`voyager_analysis.metrics.total_cost_usd`) and of each component, and
+    a breakpoint search, for a loaded metrics frame (see :class:`ScalingReport`)."""
     from voyager_analysis.errors import located
     from voyager_analysis.metrics import total_cost_usd
 
@@ -518,8 +407,8 @@ def scaling_report(df, *, alpha: float = 0.05, seed: int = config.DEFAULT_SEED, 
         brk = breakpoint_search(users, total, min_segment=min_segment, alpha=alpha, seed=seed)
     except InputError as exc:
         raise located(df.attrs.get("source"), None, f"total cost vs users: {exc}") from None
-    return {"total": res.to_dict(), "components": component_elasticities(df, alpha=alpha, seed=seed, n_boot=n_boot),
-            "breakpoint": brk.to_dict()}
+    return ScalingReport(total=res, components=component_elasticities(df, alpha=alpha, seed=seed, n_boot=n_boot),
+                         breakpoint=brk, source=df.attrs.get("source"))
 
 
 def roadmap_cost_table(roadmap):

@@ -34,7 +34,7 @@ def run(args) -> int:  # the frame calls the inner parser's run; this is only re
 
 
 def run_growth(args) -> int:
-    from voyager_analysis import growth, metrics
+    from voyager_analysis import assumptions, growth, metrics
     from voyager_analysis.cli import print_json, print_table
     from voyager_analysis.errors import InputError, unknown_name
 
@@ -43,7 +43,7 @@ def run_growth(args) -> int:
     if not 0 < args.level < 1:
         raise InputError(f"--level must lie between 0 and 1, got {args.level}")
     df = metrics.load_metrics(args.metrics)
-    comp = growth.fit_growth(df, args.model, level=args.level)
+    comp = growth.fit_growth(df, args.model, level=args.level, roadmap=assumptions.load_roadmap())
     if args.json:
         print_json(comp.to_dict())
         return 0
@@ -54,7 +54,7 @@ def run_growth(args) -> int:
         print("no model converged")
         return 0
     print(f"\nselected: {comp.selected}")
-    print_table(comp.best.summary.reset_index())
+    print_table(comp.best.summary().reset_index())
     print(f"\nmilestones (months from {df.month.iat[0]}; {args.level:.0%} intervals; roadmap month on the same scale):")
     ms = comp.milestones(level=args.level)
     ms["users"] = ms["users"].map("{:,.0f}".format)

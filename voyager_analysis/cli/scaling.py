@@ -21,25 +21,11 @@ def run(args) -> int:
     df = metrics.load_metrics(args.metrics)
     rep = scaling.scaling_report(df, alpha=args.alpha)
     if args.json:
-        print_json(rep)
+        print_json(rep.to_dict())
         return 0
-    import pandas as pd
-
-    rows = [{"cost": "TOTAL", **_row(rep["total"])}] + [{"cost": k, **_row(v)} for k, v in rep["components"].items()]
     print(f"{df.attrs['source']}: elasticity of monthly cost to users, log(cost) = a + b log(users); "
           f"H0: b >= 1 vs H1: b < 1 at alpha {args.alpha}")
-    print_table(pd.DataFrame(rows))
-    print(f"method: {rep['total']['method']}")
-    b = rep["breakpoint"]
-    if b["tested"]:
-        print(f"breakpoint: best break at {b['users_at_break']:,.0f} users, slope {b['slope_below']:.3f} below and "
-              f"{b['slope_above']:.3f} above; sup-F {b['test_statistic']:.2f}, p = {b['p_value']:.3g}")
-    else:
-        print(f"breakpoint: not tested ({b['reason']})")
+    print_table(rep.summary())
+    print(f"method: {rep.total.to_dict()['method']}")
+    print(str(rep.breakpoint).split("\nmethod:")[0])
     return 0
-
-
-def _row(v: dict) -> dict:
-    ci = v.get("ci") or [None, None]
-    return {"elasticity": v.get("elasticity"), "low": ci[0], "high": ci[1], "p_value": v.get("p_value"),
-            "verdict": v["verdict"], "n": v["n"], "note": v.get("reason", "")}

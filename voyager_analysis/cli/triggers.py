@@ -14,7 +14,7 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from voyager_analysis import assumptions, config, decisions, metrics
+    from voyager_analysis import assumptions, config, metrics, triggers
     from voyager_analysis.cli import print_json, print_table
     from voyager_analysis.errors import InputError
 
@@ -23,7 +23,7 @@ def run(args) -> int:
     roadmap = assumptions.load_roadmap(args.assumptions)
     df = metrics.load_metrics(args.metrics)
     seed = config.DEFAULT_SEED if args.seed is None else args.seed
-    report = decisions.trigger_report(df, roadmap, level=args.level, seed=seed)
+    report = triggers.trigger_report(df, roadmap, level=args.level, seed=seed)
     if args.json:
         print_json(report.to_dict())
         return 0

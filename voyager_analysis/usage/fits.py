@@ -1,9 +1,8 @@
-"""Usage curves: activity per user vs scale and time, storage accumulation, the Sonnet share.
-
-These turn a forecast of users into a forecast of the cost model's drivers (:func:`usage_drivers`).
-Every fit is OLS (statsmodels) with Newey-West HAC standard errors and fixed-b critical values, the
-same inference as :mod:`voyager_analysis.scaling` (see its docstring: with 10-30 autocorrelated months
-the usual HAC t-test is far too optimistic). Intervals are 95% unless ``alpha`` says otherwise, and
+"""The usage fits: activity per user vs scale and time, storage accumulation, the Sonnet share.
+Every fit is OLS (statsmodels) with Newey-West HAC standard errors and fixed-b critical values
+(:mod:`voyager_analysis.stats.hac`: with 10-30 autocorrelated months the usual HAC t-test is far too
+optimistic). Error models: per-user activity and tokens per message are fitted on the log scale
+(multiplicative errors), storage growth and the linear Sonnet share on the natural scale (additive errors). Intervals are 95% unless ``alpha`` says otherwise, and
 are confidence intervals of a fitted value, not ranges of single months.
 """
 
@@ -16,7 +15,8 @@ import numpy as np
 
 from voyager_analysis import config
 from voyager_analysis.errors import InputError, located, unknown_name
-from voyager_analysis.scaling import HACRegression, check_series, hac_regression
+from voyager_analysis.results import Results
+from voyager_analysis.stats.hac import HACRegression, check_series, hac_regression
 
 #: Per-user activity metrics (column of the metrics frame -> what one unit is).
 ACTIVITY_METRICS = {
@@ -25,17 +25,6 @@ ACTIVITY_METRICS = {
     "output_tokens": "Claude output tokens per user per month",
     "searches": "search requests per user per month",
 }
-#: The drivers :func:`usage_drivers` returns, with their units.
-DRIVERS = {
-    "messages_per_user_month": "messages per active user per month",
-    "input_tokens_per_message": "Claude input tokens per message",
-    "output_tokens_per_message": "Claude output tokens per message",
-    "searches_per_user_month": "search requests per active user per month",
-    "new_gb_per_user_month": "GB of new conversation data per active user per month",
-    "sonnet_share": "fraction of Claude requests sent to Sonnet",
-}
-
-
 def _source(df) -> str | None:
     return df.attrs.get("source") if hasattr(df, "attrs") else None
 
@@ -62,8 +51,8 @@ def _interval(r: dict[str, Any], transform=np.exp) -> tuple[float, float, float]
 
 # --- activity per user -----------------------------------------------------------------------------------
 
-@dataclass
-class ActivityFit:
+@dataclass(repr=False)
+class ActivityFit(Results):
     """``log(metric / users) = a + b log(users) + c t`` (t in months from the first row).
 
     ``elasticity`` is ``b``: the % change of per-user activity for a 1% rise in users at a fixed date
@@ -119,11 +108,25 @@ class ActivityFit:
         t = self.t_last if t is None else float(t)
         return _interval(self.reg.contrast(self._row(users, t)))
 
-    @property
+    title = "Activity per user vs scale and time"
+
     def summary(self):
+        """Coefficients (const, log_users, t_months) with HAC errors and fixed-b intervals."""
         s = self.reg.summary()
         s.attrs["method"] = self.method
         return s
+
+    def _payload(self) -> dict[str, Any]:
+        est, lo, hi = self.per_user_interval()
+        return {"metric": self.metric, "elasticity": self.elasticity, "elasticity_ci": list(self.elasticity_ci),
+                "time_trend": self.time_trend, "per_user_last": {"estimate": est, "low": lo, "high": hi},
+                "method": self.method, "n": self.reg.n}
+
+    def plot(self, df, *, note: str = ""):
+        """Observed per-user activity against users with this fit (``df``: the metrics it was fitted on)."""
+        from voyager_analysis.plots.usage import activity_per_user
+
+        return activity_per_user(df, {self.metric: self}, note=note)
 
     def __str__(self) -> str:
         lo, hi = self.elasticity_ci
@@ -134,7 +137,7 @@ class ActivityFit:
 
     def _repr_html_(self) -> str:
         head = f"<p><b>{self.metric} per user</b>: {self.method}</p>"
-        return head + self.summary.to_html(float_format="{:.4g}".format)
+        return head + self.summary().to_html(float_format="{:.4g}".format)
 
 
 def fit_activity(df, metric: str = "messages", *, time: bool = True, alpha: float = 0.05,
@@ -157,8 +160,8 @@ def fit_activity(df, metric: str = "messages", *, time: bool = True, alpha: floa
 
 # --- storage ---------------------------------------------------------------------------------------------
 
-@dataclass
-class StorageFit:
+@dataclass(repr=False)
+class StorageFit(Results):
     """Storage accumulation: GB of new conversation data per message, and where it sits now.
 
     ``gb_per_message`` comes from ``Δ(storage_gb + archived_gb)_t = g · messages_t`` (no intercept,
@@ -208,8 +211,16 @@ class StorageFit:
     def method(self) -> str:
         return f"Δ(storage_gb + archived_gb) on messages, no intercept: {self.reg.method}"
 
-    @property
+    title = "Storage accumulation"
+
+    def _payload(self) -> dict[str, Any]:
+        return {"gb_per_message": self.gb_per_message, "gb_per_message_ci": list(self.gb_per_message_ci),
+                "new_gb_per_user_month": self.new_gb_per_user_month,
+                "new_gb_per_user_month_ci": list(self.new_gb_per_user_month_ci), "hot_gb_per_user": self.hot_gb_per_user,
+                "archived_share": self.archived_share, "month_last": self.month_last, "method": self.method}
+
     def summary(self):
+        """gb_per_message (with SE and interval), new GB per user-month, hot GB per user, archived share."""
         import pandas as pd
 
         lo, hi = self.gb_per_message_ci
@@ -262,6 +273,13 @@ class StorageFit:
             out["archived_gb"] = out["total_gb"] - out["hot_gb"]
         return out
 
+    def plot(self, df, projection=None, *, note: str = ""):
+        """Hot and archived storage over months (``df``: the metrics it was fitted on), with ``projection``
+        (:meth:`project_storage_gb`) if given."""
+        from voyager_analysis.plots.usage import storage_accumulation
+
+        return storage_accumulation(df, self, projection, note=note)
+
     def __str__(self) -> str:
         lo, hi = self.gb_per_message_ci
         return (f"StorageFit: {self.gb_per_message * 1e6:.3g} KB per message [{lo * 1e6:.3g}, {hi * 1e6:.3g}], "
@@ -271,7 +289,7 @@ class StorageFit:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        return f"<p><b>Storage</b>: {self.method}</p>" + self.summary.to_html(float_format="{:.4g}".format)
+        return f"<p><b>Storage</b>: {self.method}</p>" + self.summary().to_html(float_format="{:.4g}".format)
 
 
 def fit_storage(df, *, alpha: float = 0.05, seed: int = config.DEFAULT_SEED) -> StorageFit:
@@ -301,8 +319,8 @@ def fit_storage(df, *, alpha: float = 0.05, seed: int = config.DEFAULT_SEED) -> 
 
 # --- Sonnet share ----------------------------------------------------------------------------------------
 
-@dataclass
-class ShareTrend:
+@dataclass(repr=False)
+class ShareTrend(Results):
     """Trend of the Sonnet share: ``share = a + s t`` (link "linear", s in share per month) or
     ``logit(share) = a + s t`` (link "logit", s in log-odds per month; predictions stay in 0-1)."""
 
@@ -337,11 +355,23 @@ class ShareTrend:
     def method(self) -> str:
         return f"{'logit(sonnet_share)' if self.link == 'logit' else 'sonnet_share'} on t_months: {self.reg.method}"
 
-    @property
+    title = "Sonnet share trend"
+
     def summary(self):
+        """Coefficients (const, t_months) with HAC errors and fixed-b intervals."""
         s = self.reg.summary()
         s.attrs["method"] = self.method
         return s
+
+    def _payload(self) -> dict[str, Any]:
+        return {"link": self.link, "slope_per_month": self.slope_per_month, "slope_ci": list(self.slope_ci),
+                "share_last": list(self.share_interval()), "method": self.method}
+
+    def plot(self, df, horizon_months: float = 6.0, *, note: str = ""):
+        """Observed share by month (``df``: the metrics it was fitted on) with the trend extended."""
+        from voyager_analysis.plots.usage import sonnet_share_trend
+
+        return sonnet_share_trend(df, self, horizon_months, note=note)
 
     def __str__(self) -> str:
         lo, hi = self.slope_ci
@@ -351,7 +381,7 @@ class ShareTrend:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        return f"<p><b>Sonnet share</b>: {self.method}</p>" + self.summary.to_html(float_format="{:.4g}".format)
+        return f"<p><b>Sonnet share</b>: {self.method}</p>" + self.summary().to_html(float_format="{:.4g}".format)
 
 
 def fit_sonnet_share(df, *, link: str = "linear", alpha: float = 0.05,
@@ -371,50 +401,5 @@ def fit_sonnet_share(df, *, link: str = "linear", alpha: float = 0.05,
     return ShareTrend(link=link, reg=reg, t_last=float(t[-1]), source=_source(df))
 
 
-# --- drivers for the cost model --------------------------------------------------------------------------
-
-def _per_message(df, column: str, alpha: float, seed: int) -> tuple[float, float, float]:
-    """Tokens per message at the last month from ``log(column/messages) = a + c t``."""
-    ratio = _column(df, column) / _column(df, "messages")
-    t = _months(df)
-    reg = hac_regression(np.log(ratio), np.column_stack([np.ones_like(t), t]), ["const", "t_months"],
-                         alpha=alpha, seed=seed)
-    return _interval(reg.contrast(np.array([1.0, t[-1]])))
-
-
-def usage_drivers(df, *, alpha: float = 0.05, seed: int = config.DEFAULT_SEED) -> dict[str, tuple[float, float, float]]:
-    """The cost model's usage drivers at the latest observed month, as (estimate, low, high).
-
-    Keys and units are in :data:`DRIVERS`. Intervals are (1 - alpha) confidence intervals of the
-    fitted value at the last month (fixed-b HAC, see the module docstring):
-
-    - ``messages_per_user_month``, ``searches_per_user_month``: :func:`fit_activity` (per-user level
-      vs log users and time) evaluated at the last month's users;
-    - ``input_tokens_per_message``, ``output_tokens_per_message``: ``log(tokens/messages)`` on time;
-    - ``new_gb_per_user_month``: :func:`fit_storage` (GB per message x last month's messages per user);
-    - ``sonnet_share``: :func:`fit_sonnet_share` (linear trend) at the last month.
-
-    Per-user and per-message levels are geometric means (fits on logs). Every column named above must
-    be present; a missing one is an InputError naming it.
-    """
-    missing = [c for c in ("users", "messages", "input_tokens", "output_tokens", "searches", "storage_gb",
-                           "sonnet_share") if c not in df.columns]
-    if missing:
-        raise located(_source(df), None, f"usage drivers need column(s) {', '.join(missing)}")
-    return {
-        "messages_per_user_month": fit_activity(df, "messages", alpha=alpha, seed=seed).per_user_interval(),
-        "input_tokens_per_message": _per_message(df, "input_tokens", alpha, seed),
-        "output_tokens_per_message": _per_message(df, "output_tokens", alpha, seed),
-        "searches_per_user_month": fit_activity(df, "searches", alpha=alpha, seed=seed).per_user_interval(),
-        "new_gb_per_user_month": (lambda s: (s.new_gb_per_user_month, *s.new_gb_per_user_month_ci))(
-            fit_storage(df, alpha=alpha, seed=seed)),
-        "sonnet_share": fit_sonnet_share(df, alpha=alpha, seed=seed).share_interval(),
-    }
-
-
-def drivers_frame(drivers: dict[str, tuple[float, float, float]]):
-    """:func:`usage_drivers` output as a DataFrame (driver, estimate, low, high, unit)."""
-    import pandas as pd
-
-    return pd.DataFrame([(k, *v, DRIVERS.get(k, "")) for k, v in drivers.items()],
-                        columns=["driver", "estimate", "low", "high", "unit"]).set_index("driver")
+__all__ = ["ACTIVITY_METRICS", "ActivityFit", "StorageFit", "ShareTrend", "fit_activity", "fit_storage",
+           "fit_sonnet_share"]

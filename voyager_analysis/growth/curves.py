@@ -18,8 +18,9 @@ Bass describes *cumulative* adopters from a launch at t = -1 (the first data row
 by the end of the first month). We use monthly active users as the adopter count, which assumes churn
 is small or replaced, so ``m`` plays the role of the ceiling K.
 
-Fits minimise squared residuals of ``log(users)`` (multiplicative noise: a 3% miss at 1K users counts
-as much as one at 100K) with ``scipy.optimize.least_squares`` from several automatic starting points,
+**Error model.** Each model states it in ``error_model``; today every curve uses ``"multiplicative"``:
+``log(users_i) = log f(t_i) + e_i`` with independent ``e_i ~ N(0, sigma^2)`` (a 3% miss at 1K users counts
+as much as one at 100K), so fits minimise squared residuals of ``log(users)`` with ``scipy.optimize.least_squares`` from several automatic starting points,
 inside bounds. Positive parameters are fitted on the log scale, so their 95% intervals (t quantiles
 with n - p degrees of freedom, from the Jacobian covariance) are asymmetric; ``se_`` is the delta-
 method standard error on the natural scale. These Wald intervals are accurate for the three-parameter
@@ -27,19 +28,21 @@ curves (about 95% coverage in the tests' simulations) but run narrow for Richard
 strongly correlated (about 85-90% coverage at nominal 95% with 30 months of 3% noise). The residuals
 are assumed independent: ``diagnostics_`` reports their lag-1 autocorrelation and a Ljung-Box test so
 a reader can see when that fails. A fit that fails is reported (``converged_ = False`` and
-``message_``), never raised.
+``message_``), never raised; asking a failed fit for a prediction raises
+:class:`~voyager_analysis.errors.ConvergenceError`. Nothing here reads a file.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from voyager_analysis import config
-from voyager_analysis.errors import InputError, located, unknown_name
+from voyager_analysis.errors import ConvergenceError, InputError, unknown_name
+from voyager_analysis.results import Results
+from voyager_analysis.stats.residuals import residual_diagnostics
 
 #: Starting points actually optimised (the best of the automatic candidates by initial fit).
 MAX_STARTS = 3
@@ -54,7 +57,7 @@ def _log1pexp(x):
 
 # --- the models ------------------------------------------------------------------------------------------
 
-class GrowthModel:
+class GrowthModel(Results):
     """Base class: one growth curve with its fitting, intervals and forecasts (lifelines-style).
 
     Subclasses set ``name``, ``param_names``, ``log_params`` (fitted on the log scale) and implement
@@ -63,6 +66,8 @@ class GrowthModel:
     """
 
     name = "base"
+    #: How the observations scatter around the curve (see the module docstring); stated in every output.
+    error_model = "multiplicative"
     param_names: tuple[str, ...] = ()
     log_params: tuple[bool, ...] = ()
 
@@ -124,12 +129,11 @@ class GrowthModel:
         if self.n_ < p + 3:
             self.message_ = f"needs at least {p + 3} months for {p} parameters and AICc, got {self.n_}"
             return self
-        ly = np.log(y)
         lo, hi = self._bounds(t, y)
         ulo, uhi = self._to_internal(lo), self._to_internal(hi)
 
         def resid(u):
-            return self._log_f(t, u) - ly
+            return self._residuals(t, y, u)
 
         best, failures = None, []
         with np.errstate(all="ignore"):
@@ -178,7 +182,7 @@ class GrowthModel:
         self.rmse_ = math.sqrt(rss / self.n_)
         k = p + 1  # + the noise variance
         self.aicc_ = self.n_ * math.log(max(rss, 1e-300) / self.n_) + 2 * k + 2 * k * (k + 1) / (self.n_ - k - 1)
-        self.diagnostics_ = _residual_diagnostics(r)
+        self.diagnostics_ = residual_diagnostics(r)
         at_bound = [self.param_names[j] for j in range(p)
                     if best.active_mask[j] != 0 or abs(u[j] - ulo[j]) < 1e-6 * (1 + abs(ulo[j]))
                     or abs(u[j] - uhi[j]) < 1e-6 * (1 + abs(uhi[j]))]
@@ -187,9 +191,15 @@ class GrowthModel:
                          if at_bound else "converged")
         return self
 
+    def _residuals(self, t, y, u) -> np.ndarray:
+        """Residuals minimised by the fit, on the scale of :attr:`error_model`."""
+        if self.error_model != "multiplicative":  # pragma: no cover - the only error model so far
+            raise NotImplementedError(self.error_model)
+        return self._log_f(t, u) - np.log(y)
+
     def _require_fit(self):
         if not self.converged_:
-            raise InputError(f"the {self.name} fit did not converge ({self.message_}); nothing to predict")
+            raise ConvergenceError(f"the {self.name} fit did not converge ({self.message_}); nothing to predict")
 
     # -- predictions ------------------------------------------------------------------------------------
     def predict(self, t) -> np.ndarray:
@@ -277,7 +287,11 @@ class GrowthModel:
 
     # -- presentation ------------------------------------------------------------------------------------
     @property
+    def title(self) -> str:
+        return f"{self.name} growth model ({self.error_model} errors)"
+
     def summary(self):
+        """Parameters with standard errors and intervals; fit statistics in ``attrs``."""
         import pandas as pd
 
         pct = f"{self.level:.0%}"
@@ -286,7 +300,7 @@ class GrowthModel:
                  f"coef upper {pct}": self.ci_.get(k, (math.nan, math.nan))[1]} for k in self.param_names]
         out = pd.DataFrame(rows).set_index("param")
         out.attrs.update({"model": self.name, "aicc": self.aicc_, "rmse_log": self.rmse_,
-                          "converged": self.converged_, "message": self.message_})
+                          "converged": self.converged_, "message": self.message_, "error_model": self.error_model})
         return out
 
     def __str__(self) -> str:
@@ -301,9 +315,27 @@ class GrowthModel:
     def _repr_html_(self) -> str:
         import html
 
-        head = (f"<p><b>{self.name}</b> growth model, least squares on log(users); AICc {self.aicc_:.2f}, "
-                f"RMSE(log) {self.rmse_:.4f}; {html.escape(self.message_)}</p>")
-        return head + self.summary.to_html(float_format="{:.4g}".format)
+        head = (f"<p><b>{self.name}</b> growth model, least squares on log(users) ({self.error_model} errors); "
+                f"AICc {self.aicc_:.2f}, RMSE(log) {self.rmse_:.4f}; {html.escape(self.message_)}</p>")
+        return head + self.summary().to_html(float_format="{:.4g}".format)
+
+    def _payload(self) -> dict[str, Any]:
+        return {"model": self.name, "error_model": self.error_model, "params": self.params_,
+                "ci": {k: list(v) for k, v in self.ci_.items()}, "se": self.se_, "aicc": self.aicc_,
+                "rmse_log": self.rmse_, "converged": bool(self.converged_), "message": self.message_,
+                "diagnostics": self.diagnostics_}
+
+    def residual_check(self) -> str:
+        """One paragraph on the residuals: autocorrelation, Ljung-Box and Shapiro-Wilk, and what they imply."""
+        d = self.diagnostics_
+        if not d or not math.isfinite(d.get("ljung_box_p", math.nan)):
+            return "Residual check: not available (no residual spread)."
+        verdict = ("No sign of serial correlation at the 5% level, so the independent-noise intervals are usable."
+                   if d["ljung_box_p"] >= 0.05 else
+                   "Ljung-Box flags serial correlation at the 5% level (with this few months it also does so by "
+                   "chance about one time in twenty): the intervals may be somewhat too narrow.")
+        return (f"Residual check: lag-1 autocorrelation {d['lag1_autocorrelation']:+.2f}, Ljung-Box p = "
+                f"{d['ljung_box_p']:.3f}, Shapiro-Wilk p = {d['shapiro_p']:.3f}. " + verdict)
 
 
 def _first_crossing(grid: np.ndarray, values: np.ndarray, target: float) -> float:
@@ -317,24 +349,6 @@ def _first_crossing(grid: np.ndarray, values: np.ndarray, target: float) -> floa
         return float(grid[i])
     v0, v1 = values[i - 1], values[i]
     return float(grid[i - 1] + (target - v0) / (v1 - v0) * (grid[i] - grid[i - 1]))
-
-
-def _residual_diagnostics(r: np.ndarray) -> dict[str, float]:
-    """Lag-1 autocorrelation, Durbin-Watson, Ljung-Box Q (h = min(5, n//3)) p-value, Shapiro-Wilk p."""
-    from scipy import stats
-
-    n = r.size
-    e = r - r.mean()
-    denom = float(e @ e)
-    if denom <= 0:
-        return {"lag1_autocorrelation": math.nan, "durbin_watson": math.nan, "ljung_box_p": math.nan,
-                "shapiro_p": math.nan}
-    h = max(1, min(5, n // 3))
-    acf = np.array([float(e[k:] @ e[:-k]) / denom for k in range(1, h + 1)])
-    Q = n * (n + 2) * float(np.sum(acf**2 / (n - np.arange(1, h + 1))))
-    return {"lag1_autocorrelation": float(acf[0]), "durbin_watson": float(np.sum(np.diff(r) ** 2) / float(r @ r)),
-            "ljung_box_p": float(stats.chi2.sf(Q, h)),
-            "shapiro_p": float(stats.shapiro(r).pvalue) if n >= 3 else math.nan}
 
 
 def _span(t) -> float:
@@ -495,246 +509,5 @@ def make_model(name: str, level: float = 0.95) -> GrowthModel:
     return MODELS[name](level=level)
 
 
-# --- comparison, out-of-sample check, milestones ---------------------------------------------------------
-
-@dataclass
-class GrowthComparison:
-    """All requested models fitted to the same data, compared by AICc and out of sample.
-
-    ``table``: one row per model with ``n_params``, ``aicc``, ``delta_aicc``, ``weight`` (Akaike
-    weight among converged models), ``rmse_log``, ``holdout_mape_log`` (rolling-origin mean absolute
-    error of log users x 100, ~% error), ``converged``, ``message``. ``selected`` is the converged
-    model with the lowest AICc.
-    """
-
-    models: dict[str, GrowthModel]
-    table: Any
-    selected: str | None
-    t: np.ndarray
-    users: np.ndarray
-    months: list[str] | None = None
-    roadmap_offset: int | None = None  # data row 0 is this roadmap month (None: unknown, assumed 0)
-    holdout: Any = None  # long table of rolling-origin errors
-    source: str | None = None
-    level: float = 0.95
-    roadmap: Any = field(default=None, repr=False)
-    _milestones: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def comparison(self):
-        """The comparison table (same as ``table``)."""
-        return self.table
-
-    @property
-    def best(self) -> GrowthModel:
-        if self.selected is None:
-            raise InputError("no growth model converged on these data; see the comparison table")
-        return self.models[self.selected]
-
-    def milestones(self, levels=None, *, level: float | None = None, roadmap=None):
-        """Month each user level is reached by the selected model, with an interval, vs the roadmap.
-
-        ``levels`` defaults to the roadmap's milestone levels (each ``milestones`` group's
-        ``users.high``: 1K, 5K, 10K, 30K, 50K, 75K, 100K in the shipped roadmap.yaml).
-
-        Columns: ``users``, ``month`` / ``low`` / ``high`` (months from the first data row),
-        ``calendar_month`` (YYYY-MM of the month in which the crossing falls, when the data have
-        months), ``observed_month`` (first data row at or above the level, if any), ``roadmap_month``
-        (the upper end of the roadmap milestone group whose ``users.high`` equals the level, converted
-        to months from the first data row) and ``difference_months`` = month - roadmap_month
-        (positive: later than the roadmap).
-        """
-        import pandas as pd
-
-        level = self.level if level is None else level
-        model = self.best
-        roadmap_months = roadmap_milestone_months(roadmap if roadmap is not None else self.roadmap)
-        levels = sorted(roadmap_months) if levels is None else levels
-        offset = self.roadmap_offset or 0
-        rows = []
-        for n in levels:
-            key = (float(n), level)
-            if key not in self._milestones:
-                self._milestones[key] = model.month_reaching(float(n), level)
-            m = self._milestones[key]
-            hit = np.flatnonzero(self.users >= n)
-            observed = float(self.t[hit[0]]) if hit.size else math.nan
-            rm = roadmap_months.get(float(n))
-            rm_data = rm - offset if rm is not None else math.nan
-            rows.append({"users": float(n), "month": m["month"], "low": m["low"], "high": m["high"],
-                         "calendar_month": self._calendar(m["month"]), "observed_month": observed,
-                         "roadmap_month": rm_data, "difference_months": m["month"] - rm_data})
-        out = pd.DataFrame(rows)
-        out.attrs.update({"model": self.selected, "level": level, "roadmap_offset": offset})
-        return out
-
-    def _calendar(self, month: float) -> str | None:
-        if self.months is None or not math.isfinite(month):
-            return None
-        from voyager_analysis.months import month_number, month_str
-
-        return month_str(int(month_number([self.months[0]])[0] + math.floor(month + 0.5)))
-
-    def to_dict(self, levels=None) -> dict[str, Any]:
-        """The ``fit growth --json`` payload: selected model, every model's fit, milestone months.
-
-        Milestone months count from the first data row (month 0); ``roadmap_month`` is on the same
-        scale.
-        """
-        weights = self.table.set_index("model")["weight"]
-        models = {}
-        for name, m in self.models.items():
-            models[name] = {"params": {k: _num(v) for k, v in m.params_.items()},
-                            "ci": {k: [_num(v[0]), _num(v[1])] for k, v in m.ci_.items()},
-                            "aicc": _num(m.aicc_), "weight": _num(weights.get(name)), "converged": bool(m.converged_)}
-            if not m.converged_:
-                models[name]["message"] = m.message_
-        milestones = {}
-        if self.selected is not None:
-            for _, row in self.milestones(levels).iterrows():
-                milestones[str(int(row["users"]))] = {
-                    "month": _num(row["month"]), "low": _num(row["low"]), "high": _num(row["high"]),
-                    "calendar_month": row["calendar_month"], "roadmap_month": _num(row["roadmap_month"])}
-        return {"selected": self.selected, "models": models, "milestones": milestones}
-
-    def __str__(self) -> str:
-        cols = ["model", "aicc", "delta_aicc", "weight", "rmse_log", "holdout_mape_log", "converged"]
-        return f"Growth models (n={self.t.size}), selected: {self.selected}\n" + self.table[cols].to_string(index=False)
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        return (f"<p><b>Growth models</b> (n={self.t.size}, least squares on log users); selected by AICc: "
-                f"<b>{self.selected}</b></p>" + self.table.to_html(index=False, float_format="{:.4g}".format))
-
-
-def _num(x) -> float | None:
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
-def rolling_origin(t, users, models, *, horizon: int = 3, n_origins: int = 5, min_train: int = 8,
-                   level: float = 0.95, max_starts: int = 1):
-    """Fit each model on the first k rows and predict the next ``horizon`` rows, for up to ``n_origins``
-    origins ending at ``n - horizon``. Returns a long DataFrame ``model``, ``origin`` (k), ``step``,
-    ``error_log`` (log predicted - log observed; NaN when the fit failed)."""
-    import pandas as pd
-
-    t = np.asarray(t, dtype=float)
-    y = np.asarray(users, dtype=float)
-    n = t.size
-    last = n - horizon
-    origins = [k for k in range(last - n_origins + 1, last + 1) if k >= min_train]
-    rows = []
-    for name in models:
-        for k in origins:
-            m = make_model(name, level)
-            try:
-                m.fit(t[:k], y[:k], max_starts=max_starts)
-            except InputError:
-                m.converged_ = False
-            future = slice(k, min(k + horizon, n))
-            if m.converged_:
-                with np.errstate(all="ignore"):
-                    err = np.log(m.predict(t[future])) - np.log(y[future])
-            else:
-                err = np.full(future.stop - future.start, np.nan)
-            rows += [{"model": name, "origin": k, "step": s + 1, "error_log": float(e)} for s, e in enumerate(err)]
-    return pd.DataFrame(rows, columns=["model", "origin", "step", "error_log"])
-
-
-def _as_t_users(data):
-    """(t, users, months, source) from a metrics DataFrame or a (t, users) pair."""
-    if hasattr(data, "columns"):
-        from voyager_analysis.months import months_since_start
-
-        if "users" not in data.columns:
-            raise located(data.attrs.get("source"), None, "column 'users' is needed to fit growth")
-        return (months_since_start(data), data["users"].to_numpy(dtype=float), list(data["month"]),
-                data.attrs.get("source"))
-    try:
-        t, users = data
-    except (TypeError, ValueError):
-        raise InputError("fit_growth needs a metrics DataFrame or a (t_months, users) pair") from None
-    return np.asarray(t, dtype=float), np.asarray(users, dtype=float), None, None
-
-
-def fit_growth(data, models="auto", *, level: float = 0.95, horizon: int = 3, n_origins: int = 5,
-               roadmap=None) -> GrowthComparison:
-    """Fit growth models to users over months; compare by AICc, Akaike weights and rolling origin.
-
-    ``data``: a loaded metrics DataFrame (uses ``month`` and ``users``) or a ``(t_months, users)``
-    pair. ``models``: "auto" (all five), one name, or a list of names. ``roadmap`` (default: the
-    shipped roadmap.yaml) sets which roadmap month the first data row is (its ``meta.dated`` month
-    minus ``timeline.this_month``).
-    """
-    import pandas as pd
-
-    t, users, months, source = _as_t_users(data)
-    try:
-        _check_growth_data(t, users)
-    except InputError as exc:
-        raise located(source, None, str(exc)) from None
-    names = list(MODELS) if models in ("auto", None) else ([models] if isinstance(models, str) else list(models))
-    for name in names:
-        if name not in MODELS:
-            raise InputError(unknown_name("growth model", name, list(MODELS) + ["auto"]))
-    fitted = {name: make_model(name, level).fit(t, users) for name in names}
-    ok = {k: m.aicc_ for k, m in fitted.items() if m.converged_}
-    best = min(ok.values()) if ok else math.nan
-    raw = {k: math.exp(-(a - best) / 2) for k, a in ok.items()}
-    total = sum(raw.values())
-    holdout = rolling_origin(t, users, names, horizon=horizon, n_origins=n_origins, level=level)
-    mape = (holdout.assign(abs_err=holdout.error_log.abs() * 100).groupby("model")["abs_err"].mean()
-            if len(holdout) else pd.Series(dtype=float))
-    rows = [{"model": k, "n_params": m.n_params, "aicc": m.aicc_,
-             "delta_aicc": m.aicc_ - best if m.converged_ else math.nan,
-             "weight": raw[k] / total if k in raw else math.nan, "rmse_log": m.rmse_,
-             "holdout_mape_log": float(mape.get(k, math.nan)), "converged": m.converged_, "message": m.message_}
-            for k, m in fitted.items()]
-    table = pd.DataFrame(rows).sort_values(["converged", "aicc"], ascending=[False, True], kind="stable")
-    table = table.reset_index(drop=True)
-    selected = min(ok, key=ok.get) if ok else None
-    roadmap = _load(roadmap)
-    offset = _roadmap_offset(months[0], roadmap) if months is not None else None
-    return GrowthComparison(models=fitted, table=table, selected=selected, t=t, users=users, months=months,
-                            roadmap_offset=offset, holdout=holdout, source=source, level=level, roadmap=roadmap)
-
-
-def _load(roadmap):
-    if roadmap is None:
-        from voyager_analysis.assumptions import load_roadmap
-
-        roadmap = load_roadmap()
-    return roadmap
-
-
-def roadmap_month_zero(roadmap=None) -> str:
-    """The calendar month of the roadmap's Month 0: its ``meta.dated`` month minus ``timeline.this_month``."""
-    from voyager_analysis.months import month_number, month_str
-
-    roadmap = _load(roadmap)
-    dated = str(roadmap.meta.get("dated", ""))[:7]
-    if len(dated) != 7:
-        raise located(roadmap.path, "meta.dated", "needs a date YYYY-MM-DD to place the roadmap's months")
-    this_month = roadmap.get("timeline.this_month")
-    return month_str(int(month_number([dated])[0] - this_month.mid))
-
-
-def _roadmap_offset(first_month: str, roadmap) -> int:
-    from voyager_analysis.months import month_number
-
-    return int(month_number([first_month])[0] - month_number([roadmap_month_zero(roadmap)])[0])
-
-
-def roadmap_milestone_months(roadmap=None) -> dict[float, float]:
-    """{users level: roadmap month it is reached}: for each ``milestones`` group, ``users.high`` ->
-    ``months.high`` (the upper end of the group's month range)."""
-    roadmap = _load(roadmap)
-    out = {}
-    for group in roadmap.get("milestones").values():
-        if "users" in group and "months" in group:
-            out[float(group["users"].high)] = float(group["months"].high)
-    return out
+__all__ = ["GrowthModel", "Exponential", "Logistic", "Gompertz", "Richards", "Bass", "MODELS",
+           "make_model"]
