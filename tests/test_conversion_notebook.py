@@ -1,43 +1,16 @@
-"""Notebook 05 (conversion and revenue): its sensitivity model by hand, and papermill runs whose results follow
-the overridden parameters, a scenario, and a clear error for an unknown scenario."""
+"""Notebook 05 (conversion and revenue): papermill runs whose results follow the overridden parameters, a scenario,
+and a clear error for an unknown scenario (the analysis itself: tests/test_conversion.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from voyager_analysis import revenue
-from voyager_analysis.plots.conversion import margin_with_churn_pct
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "05_conversion.ipynb"
 FAST = {"draws": 2000, "sobol_n": 256, "months": 24}  # small runs: the tests check behaviour, not precision
-
-# A small hand-checkable case: 1,000 users, 10% Pro at $10, 1% Max at $50, 70% kept, Stripe 3% + $0.50.
-CASE = dict(pro_conversion=0.1, pro_price_usd=10.0, max_conversion=0.01, max_price_usd=50.0,
-            revenue_share_to_company=0.7, stripe_card_percent=0.03, stripe_card_fixed=0.5)
-
-
-def test_margin_with_churn_equals_the_revenue_model_at_the_planned_churn():
-    got = margin_with_churn_pct(1_000, monthly_churn=0.05, planned_churn=0.05, infra_cost_usd=300.0, **CASE)
-    # gross 1,000 x (0.1 x 10 + 0.01 x 50) = 1,500; fees 0.03 x 1,500 + 0.5 x 110 = 100; net 0.7 x 1,500 - 100 = 950
-    assert got == pytest.approx(100 * (950 - 300) / 950)
-    assert got == pytest.approx(revenue.evaluate(1_000, CASE, 300.0)["margin_after_share_pct"])
-
-
-def test_doubling_churn_halves_the_paying_stock_by_hand():
-    # sign-ups sized for 5% churn; at 10% the stock settles at half: 50 Pro and 5 Max subscribers
-    got = margin_with_churn_pct(1_000, monthly_churn=0.10, planned_churn=0.05, infra_cost_usd=300.0,
-                                output="margin_pct", **CASE)
-    gross = 50 * 10 + 5 * 50  # 750
-    fees = 0.03 * gross + 0.5 * 55  # 22.5 + 27.5 = 50
-    assert got == pytest.approx(100 * (gross - (300 + fees)) / gross)  # (750 - 350) / 750 = 53.3%
-    lower = margin_with_churn_pct(1_000, monthly_churn=np.array([0.05, 0.08, 0.12]), planned_churn=0.05,
-                                  infra_cost_usd=300.0, **CASE)
-    assert np.all(np.diff(lower) < 0)  # more churn, same sign-ups: a lower margin
-
 
 def _run(tmp_path, name, **parameters):
     import papermill as pm
@@ -89,7 +62,8 @@ def test_notebook_05_results_follow_the_conversion_and_users(tmp_path, roadmap, 
 
 @pytest.mark.slow
 def test_notebook_05_defaults_match_the_roadmaps_example_and_a_scenario_moves_them(tmp_path, roadmap):
-    from voyager_analysis.scenarios import load_scenario
+    from voyager_analysis.project import load_project
+    from voyager_analysis.values import point_value
 
     base = _run(tmp_path, "base")
     example = roadmap.get("phases.phase_3.revenue")
@@ -102,10 +76,9 @@ def test_notebook_05_defaults_match_the_roadmaps_example_and_a_scenario_moves_th
                                                 100 * roadmap.get("claims.margin_range").high]
 
     pess = _run(tmp_path, "pess", scenario="pessimistic")
-    scen = load_scenario("pessimistic")
-    conv = scen.overrides["pro_conversion"]
+    conv = load_project().scenario("pessimistic").overrides["pro_conversion"]
     assert pess["scenario"] == "pessimistic"
-    assert pess["inputs"]["pro_conversion"] == pytest.approx(conv.mid)  # a scenario's range -> its middle
+    assert pess["inputs"]["pro_conversion"] == pytest.approx(point_value(conv))  # a scenario's range -> its point
     assert pess["input_origins"]["pro_conversion"].startswith("scenario 'pessimistic'")
     assert pess["gross_revenue_usd"] < base["gross_revenue_usd"]
     assert pess["margin_pct"] < base["margin_pct"]

@@ -12,8 +12,24 @@ from voyager_analysis.errors import InputError
 
 
 @pytest.fixture(scope="module")
-def base(roadmap, prices):
-    return revenue.revenue_values(roadmap=roadmap, prices=prices)
+def project():
+    from voyager_analysis.project import load_project
+
+    return load_project()
+
+
+@pytest.fixture(scope="module")
+def model(project):
+    return revenue.RevenueModel.from_inputs(project.base_inputs())
+
+
+@pytest.fixture(scope="module")
+def base(model):
+    return model.values()
+
+
+HAND = dict(pro_conversion=0.1, pro_price_usd=10.0, max_conversion=0.01, max_price_usd=50.0,
+            revenue_share_to_company=0.7, stripe_card_percent=0.03, stripe_card_fixed=0.5)
 
 
 def test_base_case_is_the_roadmaps_points_and_stripes_list_price(base, roadmap, prices):
@@ -71,24 +87,29 @@ def test_more_conversion_means_more_revenue(base):
 def test_breakeven_by_hand():
     # share 0.5, Stripe 10% + $1: a $10 Pro subscriber leaves 0.4 x 10 - 1 = $3; cost 300 at 1,000 users
     # -> p* = 300 / (1,000 x 3) = 0.1
-    kw = dict(pro_price_usd=10.0, max_conversion=0.0, max_price_usd=50.0, revenue_share_to_company=0.5,
-              stripe_card_percent=0.1, stripe_card_fixed=1.0)
-    assert revenue.breakeven_pro_conversion(1_000, 300.0, **kw) == pytest.approx(0.1)
+    m = revenue.RevenueModel(pro_conversion=0.05, pro_price_usd=10.0, max_conversion=0.0, max_price_usd=50.0,
+                             revenue_share_to_company=0.5, stripe_card_percent=0.1, stripe_card_fixed=1.0)
+    assert m.breakeven_pro_conversion(1_000, 300.0) == pytest.approx(0.1)
     # 1% Max at $50 leaves 0.4 x 50 - 1 = 19 each x 10 = 190 -> Pro must cover 110: p* = 110 / 3,000
-    assert revenue.breakeven_pro_conversion(1_000, 300.0, **(kw | {"max_conversion": 0.01})) == pytest.approx(110 / 3000)
+    with_max = m.with_values(max_conversion=0.01)
+    assert with_max.breakeven_pro_conversion(1_000, 300.0) == pytest.approx(110 / 3000)
     # Max alone covers a small cost -> 0; a Pro price below its own fees -> never (inf)
-    assert revenue.breakeven_pro_conversion(1_000, 100.0, **(kw | {"max_conversion": 0.01})) == 0
-    assert revenue.breakeven_pro_conversion(1_000, 300.0, **(kw | {"pro_price_usd": 2.0})) == math.inf
+    assert with_max.breakeven_pro_conversion(1_000, 100.0) == 0
+    assert m.breakeven_pro_conversion(1_000, 300.0, pro_price_usd=2.0) == math.inf
+    with pytest.raises(InputError, match="users"):
+        m.breakeven_pro_conversion(0, 300.0)
 
 
-def test_breakeven_makes_profit_zero(base):
+def test_breakeven_makes_profit_zero(model, base):
     cost = 20_000.0
-    p = revenue.breakeven_pro_conversion(50_000, cost)
-    out = revenue.evaluate(50_000, base | {"pro_conversion": p}, infra_cost_usd=cost)
+    p = model.breakeven_pro_conversion(50_000, cost)
+    out = model.with_values(pro_conversion=p).revenue_usd(50_000, infra_cost_usd=cost)
     assert out["profit_after_share_usd"] == pytest.approx(0, abs=1e-6)
+    assert model.with_values(pro_conversion=p).margin(50_000, cost)["margin_after_share_pct"] == pytest.approx(
+        0, abs=1e-9)
     assert 0 < p < 1
     # vectorised over costs: more cost needs more conversion
-    ps = revenue.breakeven_pro_conversion(50_000, np.array([5_000.0, 10_000.0, 20_000.0]))
+    ps = model.breakeven_pro_conversion(50_000, np.array([5_000.0, 10_000.0, 20_000.0]))
     assert np.all(np.diff(ps) > 0) and ps[-1] == pytest.approx(p)
 
 
@@ -122,33 +143,57 @@ def test_subscriber_stock_rejects_bad_input(bad):
         revenue.subscriber_stock(**kw)
 
 
-def test_margin_grid_rises_with_conversion_and_price(base):
+def test_margin_grid_rises_with_conversion_and_price(model, base):
     conv = [0.02, 0.05, 0.08]
     price = [9.99, 18.99, 29.99]
-    grid = revenue.margin_grid(conv, price, 50_000, 15_000.0, values=base)
+    grid = model.margin_grid(conv, price, 50_000, 15_000.0)
     assert grid.shape == (3, 3) and list(grid.index) == conv and list(grid.columns) == price
     assert np.all(np.diff(grid.to_numpy(), axis=0) > 0) and np.all(np.diff(grid.to_numpy(), axis=1) > 0)
     cell = revenue.evaluate(50_000, base | {"pro_conversion": 0.05, "pro_price_usd": 18.99}, 15_000.0)
     assert grid.loc[0.05, 18.99] == pytest.approx(cell["margin_after_share_pct"])
-    before = revenue.margin_grid(conv, price, 50_000, 15_000.0, margin="before_share", values=base)
+    before = model.margin_grid(conv, price, 50_000, 15_000.0, margin="before_share")
     assert (before.to_numpy() > grid.to_numpy()).all()  # the partner share comes out after
     with pytest.raises(InputError):
-        revenue.margin_grid(conv, price, 50_000, 15_000.0, margin="gross", values=base)
+        model.margin_grid(conv, price, 50_000, 15_000.0, margin="gross")
 
 
-def test_revenue_table_lines_add_up(base):
-    t = revenue.revenue_table(10_000, 3_000.0, values=base).set_index("item")["value"]
+def test_revenue_statement_lines_add_up(model):
+    t = model.statement(10_000, 3_000.0).set_index("item")["value"]
     assert t["Gross revenue"] + t["Payment fees (Stripe)"] + t["Revenue share to partners"] == pytest.approx(
         t["Net revenue"])
     assert t["Net revenue"] + t["Infrastructure cost"] == pytest.approx(t["Profit after share"])
 
 
-def test_keyword_overrides_and_scenarios(base):
-    more = revenue.revenue_table(10_000, 3_000.0, values=base, pro_conversion=0.10).set_index("item")["value"]
-    assert more["Pro subscribers"] == pytest.approx(1_000)
-    pess = revenue.revenue_values("pessimistic")
-    assert pess["pro_conversion"] < base["pro_conversion"]  # the scenario's range midpoint
+def test_model_from_inputs_overrides_and_validation(project, model):
+    more = revenue.RevenueModel.from_inputs(project.base_inputs(), pro_conversion=0.10)
+    assert more.statement(10_000, 3_000.0).set_index("item").at["Pro subscribers", "value"] == pytest.approx(1_000)
+    pess = revenue.RevenueModel.from_inputs(project.inputs("pessimistic"))
+    fig = project.scenario("pessimistic").overrides["pro_conversion"]
+    from voyager_analysis.values import point_value
+
+    assert pess.pro_conversion == point_value(fig) < model.pro_conversion  # a scenario's range -> its point value
     with pytest.raises(InputError, match="pro_conversion"):
-        revenue.revenue_table(10_000, 3_000.0, values=base, pro_conversion=1.5)
+        model.with_values(pro_conversion=1.5)
+    with pytest.raises(InputError, match="pro_price_usd"):
+        model.with_values(pro_price_usd=-1.0)
     with pytest.raises(InputError, match="pro_conversoin"):
-        revenue.revenue_table(10_000, 3_000.0, values=base, pro_conversoin=0.1)
+        revenue.RevenueModel.from_inputs(project.base_inputs(), pro_conversoin=0.1)
+
+
+def test_margin_with_churn_equals_the_revenue_model_at_the_planned_churn():
+    got = revenue.margin_with_churn_pct(1_000, monthly_churn=0.05, planned_churn=0.05, infra_cost_usd=300.0, **HAND)
+    # gross 1,000 x (0.1 x 10 + 0.01 x 50) = 1,500; fees 0.03 x 1,500 + 0.5 x 110 = 100; net 0.7 x 1,500 - 100 = 950
+    assert got == pytest.approx(100 * (950 - 300) / 950)
+    assert got == pytest.approx(revenue.evaluate(1_000, HAND, 300.0)["margin_after_share_pct"])
+
+
+def test_doubling_churn_halves_the_paying_stock_by_hand():
+    # sign-ups sized for 5% churn; at 10% the stock settles at half: 50 Pro and 5 Max subscribers
+    got = revenue.margin_with_churn_pct(1_000, monthly_churn=0.10, planned_churn=0.05, infra_cost_usd=300.0,
+                                        output="margin_pct", **HAND)
+    gross = 50 * 10 + 5 * 50  # 750
+    fees = 0.03 * gross + 0.5 * 55  # 22.5 + 27.5 = 50
+    assert got == pytest.approx(100 * (gross - (300 + fees)) / gross)  # (750 - 350) / 750 = 53.3%
+    lower = revenue.margin_with_churn_pct(1_000, monthly_churn=np.array([0.05, 0.08, 0.12]), planned_churn=0.05,
+                                          infra_cost_usd=300.0, **HAND)
+    assert np.all(np.diff(lower) < 0)  # more churn, same sign-ups: a lower margin

@@ -5,13 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voyager_analysis import costs, scenarios
+from voyager_analysis import montecarlo, scenarios
 from voyager_analysis.errors import InputError
 
 
 @pytest.fixture(scope="module")
-def inputs(roadmap, prices):
-    return costs.model_inputs(roadmap=roadmap, prices=prices)
+def project():
+    from voyager_analysis.project import load_project
+
+    return load_project()
+
+
+@pytest.fixture(scope="module")
+def inputs(project):
+    return project.base_inputs()
 
 
 def write(tmp_path, text, name="s.yaml"):
@@ -86,31 +93,43 @@ def test_missing_file_is_an_error(tmp_path, inputs):
         scenarios.load_scenario(str(tmp_path / "nope.yaml"), inputs=inputs)
 
 
-def test_overrides_change_the_simulation(tmp_path, roadmap, prices):
+def test_overrides_change_the_simulation(tmp_path, project):
     p = write(tmp_path, "description: fixed usage\ninclude_ops_hire: true\noverrides:\n"
                         "  messages_per_user_month: 40\n"
                         "  sonnet_share: {low: 0.9, high: 1.0, rationale: everything to the big model}\n")
-    res = costs.simulate(80_000, draws=2000, seed=1, scenario=str(p), roadmap=roadmap, prices=prices)
+    res = montecarlo.simulate(80_000, project, draws=2000, seed=1, scenario=str(p))
     assert res.scenario == "s"
     assert isinstance(res.values["messages_per_user_month"], float) and res.values["messages_per_user_month"] == 40
     assert res.values["sonnet_share"].min() >= 0.9
     assert "ops_hire" in res.component_names  # switched on by the scenario
-    base = costs.simulate(80_000, draws=2000, seed=1, roadmap=roadmap, prices=prices)
+    base = montecarlo.simulate(80_000, project, draws=2000, seed=1)
     assert res.stats("claude")["p50"] > base.stats("claude")["p50"]
 
 
-def test_a_scenario_object_can_be_passed_around(roadmap, prices, inputs):
+def test_a_scenario_object_can_be_passed_around(project, inputs):
     s = scenarios.load_scenario("pessimistic", inputs=inputs)
-    a = costs.simulate(30_000, draws=1000, seed=2, scenario=s, roadmap=roadmap, prices=prices)
-    b = costs.simulate(30_000, draws=1000, seed=2, scenario="pessimistic", roadmap=roadmap, prices=prices)
+    a = montecarlo.simulate(30_000, inputs, draws=1000, seed=2, scenario=s)
+    b = montecarlo.simulate(30_000, project, draws=1000, seed=2, scenario="pessimistic")
     np.testing.assert_array_equal(a.components, b.components)
     applied = s.apply(inputs)
     assert applied["pro_conversion"] == s.overrides["pro_conversion"]
     assert list(applied) == list(inputs)
     assert set(s.frame().index) == set(s.overrides)
+    assert "**Scenario `pessimistic`**" in s.markdown() and "ops-hire line ON" in s.markdown()
+    with pytest.raises(InputError, match="needs the project"):
+        montecarlo.simulate(30_000, inputs, draws=10, scenario="pessimistic")
 
 
-def test_shipped_scenarios_are_ordered_as_named(roadmap, prices):
-    p50 = {name: costs.simulate(50_000, draws=4000, seed=1, scenario=name, roadmap=roadmap, prices=prices)
+def test_a_scenario_folder_can_be_given(tmp_path, inputs):
+    write(tmp_path, "description: mine\noverrides:\n  pro_conversion: 0.02\n", "mine.yaml")
+    assert scenarios.list_scenarios(tmp_path) == ["mine"]
+    s = scenarios.load_scenario("mine", inputs=inputs, folder=tmp_path)
+    assert s.overrides["pro_conversion"].value == 0.02
+    with pytest.raises(InputError, match="valid: mine"):
+        scenarios.load_scenario("pessimistic", inputs=inputs, folder=tmp_path)
+
+
+def test_shipped_scenarios_are_ordered_as_named(project):
+    p50 = {name: montecarlo.simulate(50_000, project, draws=4000, seed=1, scenario=name)
            .stats("margin_pct")["p50"] for name in ("pessimistic", "base", "optimistic")}
     assert p50["pessimistic"] < p50["base"] < p50["optimistic"]

@@ -8,7 +8,8 @@ import pytest
 
 
 def test_json_has_the_documented_keys_and_matches_the_library(cli):
-    from voyager_analysis import costs
+    from voyager_analysis import montecarlo
+    from voyager_analysis.project import load_project
 
     r = cli("simulate", "--users", "25000", "--draws", "3000", "--seed", "7", "--json")
     assert r.returncode == 0, r.stderr
@@ -20,7 +21,7 @@ def test_json_has_the_documented_keys_and_matches_the_library(cli):
         assert list(doc[key]) == ["mean", "p5", "p50", "p95"]
         assert doc[key]["p5"] <= doc[key]["p50"] <= doc[key]["p95"]
     assert {"claude", "neon", "vercel", "stripe"} <= set(doc["components"])
-    assert doc == costs.simulate(25000, draws=3000, seed=7).to_dict()
+    assert doc == montecarlo.simulate(25000, load_project(), draws=3000, seed=7).to_dict()
 
 
 def test_same_seed_same_output_other_seed_other_output(cli):
@@ -77,3 +78,14 @@ def test_bad_scenario_file_names_the_key(cli, tmp_path):
 def test_help(cli):
     r = cli("simulate", "--help")
     assert r.returncode == 0 and "--scenario" in r.stdout and "--json" in r.stdout
+
+
+def test_subprocess_smoke_exit_codes():
+    """The installed entry point in a real process: a run and a user error (exit 2, one line, nothing on stdout)."""
+    from conftest import run_cli
+
+    ok = run_cli("simulate", "--users", "1000", "--draws", "200", "--json")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["draws"] == 200
+    bad = run_cli("simulate", "--users", "1000", "--scenario", "nope")
+    assert bad.returncode == 2 and bad.stdout == "" and len(bad.stderr.strip().splitlines()) == 1

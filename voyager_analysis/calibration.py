@@ -111,7 +111,8 @@ def verdict(roadmap_low: float, roadmap_high: float, at_low: Sequence[float], at
     notes = []
     if conflict:
         notes.append(conflict)
-    for label, s, value, (p5, p95, lo, hi) in (("low", s_lo, roadmap_low, at_low), ("high", s_hi, roadmap_high, at_high)):
+    for label, s, value, (p5, p95, lo, hi) in (("low", s_lo, roadmap_low, at_low),
+                                               ("high", s_hi, roadmap_high, at_high)):
         if s == "unreachable":
             side = "below the smallest" if value < lo else "above the largest"
             notes.append(f"roadmap {label} end ({value:,.0f}) is {side} value any inputs in range give "
@@ -432,4 +433,5 @@ def sub_linearity_payload(report, table_fit) -> dict:
 
 __all__ = ["envelope", "verdict", "boundary_conflicts", "calibrated_components", "calibration_table", "Calibration",
            "roadmap_user_counts", "roadmap_margin_check", "MarginCheck",
-           "scaling_note", "elasticity_markdown", "roadmap_table_markdown", "breakpoint_markdown", "sub_linearity_payload"]
+           "scaling_note", "elasticity_markdown", "roadmap_table_markdown", "breakpoint_markdown",
+           "sub_linearity_payload"]

@@ -118,7 +118,7 @@ def claude_cost_usd(users, messages_per_user_month, input_tokens_per_message, ou
                     sonnet_output_usd_per_mtok, sonnet_cache_read_multiplier):
     """Requests (users x messages) split Haiku/Sonnet by ``sonnet_share``; input tokens read from the prompt cache
     (``cache_hit_rate``) at the cache-read multiplier, the rest (cache writes included) at the input price; less a
-    negotiated discount. The same per-request price as :func:`voyager_analysis.routing.request_cost_usd` without
+    negotiated discount. The same per-request price as :class:`voyager_analysis.routing.RoutingModel` without
     its cache-write premium and batch options (a test checks the two agree)."""
     # price per million input tokens of each model: the cached share is read at the multiplier
     haiku_in = haiku_input_usd_per_mtok - cache_hit_rate * (haiku_input_usd_per_mtok * (1.0 - haiku_cache_read_multiplier))

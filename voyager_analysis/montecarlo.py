@@ -372,7 +372,8 @@ def simulate_loop(users: float, inputs, *, scenario=None, draws: int = 10_000, s
 
 
 def simulate_many(users_list: Iterable[float], inputs, *, scenario=None, draws: int = 10_000,
-                  seed: int = config.DEFAULT_SEED, include_ops_hire: bool | None = None) -> dict[float, SimulationResult]:
+                  seed: int = config.DEFAULT_SEED, include_ops_hire: bool | None = None
+                  ) -> dict[float, SimulationResult]:
     """:func:`simulate` at several user counts on ONE set of draws (common random numbers).
 
     Each result equals ``simulate(users, inputs, draws=draws, seed=seed, ...)`` for its user count.
@@ -470,4 +471,5 @@ class CostCurve(Results):
 
 
 __all__ = ["stream", "streams", "from_unit", "draw", "sample_figures", "percentiles", "stats_of", "source_note",
-           "SimulationResult", "model_setup", "simulate", "simulate_loop", "simulate_many", "simulate_curve", "CostCurve", "CHUNK", "MAX_DRAWS"]
+           "SimulationResult", "model_setup", "simulate", "simulate_loop", "simulate_many", "simulate_curve",
+           "CostCurve", "CHUNK", "MAX_DRAWS"]

@@ -217,7 +217,8 @@ def sobol(func: Callable[[np.ndarray], Any], problem: Mapping, n: int = 1024, se
         raise InputError("the model output does not vary over the input ranges; Sobol' indices are undefined")
     Si = sobol_analyze.analyze(dict(problem), Y, calc_second_order=calc_second_order,
                                num_resamples=num_resamples, conf_level=conf_level, seed=seed)
-    table = pd.DataFrame({c: np.asarray(Si[c], dtype=float) for c in SOBOL_COLUMNS}, index=pd.Index(names, name="input"))
+    table = pd.DataFrame({c: np.asarray(Si[c], dtype=float) for c in SOBOL_COLUMNS},
+                         index=pd.Index(names, name="input"))
     table.attrs.update({
         "n": n, "seed": seed, "n_evaluations": len(X),
         "method": (f"SALib Sobol' sample (scrambled, seed {seed}) + SALib.analyze.sobol; "

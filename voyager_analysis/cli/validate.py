@@ -12,24 +12,23 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from voyager_analysis import assumptions, config, metrics, model_inputs, scenarios
+    from voyager_analysis.assumptions import iter_figures
     from voyager_analysis.errors import display_path
+    from voyager_analysis.project import load_project
+    from voyager_analysis.scenarios import load_scenario
 
-    roadmap = assumptions.load_roadmap(args.assumptions)
-    prices = assumptions.load_prices(args.prices)
-    df = metrics.load_metrics(args.metrics)
+    project = load_project(roadmap_path=args.assumptions, prices_path=args.prices, metrics_path=args.metrics)
+    roadmap, prices, df = project.roadmap, project.prices, project.metrics
     print(f"ok: {display_path(roadmap.path)}: {len(roadmap.figures())} figures")
     print(f"ok: prices: {len(prices.claude)} Claude models, {len(prices.services)} service prices "
           f"(newest as_of {max(prices.claude.as_of.max(), prices.services.as_of.max())})")
     print(f"ok: {df.attrs['source']}: {len(df)} months {df.month.iat[0]}..{df.month.iat[-1]}, "
           f"{len(df.columns) - 1} metric columns")
-    for path in sorted(config.ASSUMPTIONS_DIR.glob("*.yaml")):
-        if path != config.ROADMAP_YAML:
-            n = sum(1 for _ in assumptions.iter_figures(assumptions.load_figures(path)))
-            print(f"ok: {display_path(path)}: {n} figures")
-    drivers = assumptions.load_figures(config.ASSUMPTIONS_DIR / "drivers.yaml")
-    inputs = model_inputs.base_inputs(roadmap, prices, drivers)
-    for name in args.scenario or scenarios.list_scenarios():
-        scen = scenarios.load_scenario(name, inputs=inputs)
+    for name, tree in sorted(project.assumptions.items()):
+        n = sum(1 for _ in iter_figures(tree))
+        print(f"ok: {display_path(project.assumptions_dir / f'{name}.yaml')}: {n} figures")
+    base = project.base_inputs()
+    for name in args.scenario or project.scenario_names():
+        scen = load_scenario(name, inputs=base, folder=project.scenarios_dir)
         print(f"ok: scenario {scen.name}: {len(scen.overrides)} override(s)")
     return 0

@@ -1,4 +1,4 @@
-"""Results of notebook 05 (conversion and revenue): :meth:`voyager_analysis.conversion.ConversionAnalysis.to_dict`."""
+"""Results of notebook 05 (conversion and revenue): :meth:`voyager_analysis.revenue.conversion.ConversionAnalysis`."""
 
 from __future__ import annotations
 

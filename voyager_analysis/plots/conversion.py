@@ -44,11 +44,12 @@ def revenue_waterfall(table, *, note: str = ""):
     return fig
 
 
-def margin_histogram(margin_pct, margin_after_share_pct, claimed_range_pct: Sequence[float], *, note: str = ""):
+def margin_histogram(margin_pct, margin_after_share_pct, claimed_range_pct: Sequence[float] = (), *,
+                     note: str = ""):
     """Monte Carlo draws of the margin before and after the revenue share, with the roadmap's claimed range.
 
     ``margin_pct`` and ``margin_after_share_pct`` are arrays of draws (percent); ``claimed_range_pct`` is the
-    roadmap's (low, high) in percent.
+    roadmap's (low, high) in percent (empty: no band).
     """
     fig, ax = new_figure(8, 4.2)
     a = np.asarray(margin_pct, dtype=float)
@@ -56,9 +57,10 @@ def margin_histogram(margin_pct, margin_after_share_pct, claimed_range_pct: Sequ
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     both = np.concatenate([a, b])
     lo_x, hi_x = np.percentile(both, [0.5, 99.5]) if both.size else (0.0, 1.0)
-    bins = np.linspace(min(lo_x, 0.0), max(hi_x, claimed_range_pct[1]) + 1.0, 60)
-    ax.axvspan(*claimed_range_pct, color=ROADMAP_COLOR, alpha=0.15,
-               label=f"roadmap's claim {claimed_range_pct[0]:.0f}-{claimed_range_pct[1]:.0f}%")
+    bins = np.linspace(min(lo_x, 0.0), max([hi_x, *claimed_range_pct[1:]]) + 1.0, 60)
+    if claimed_range_pct:
+        ax.axvspan(*claimed_range_pct, color=ROADMAP_COLOR, alpha=0.15,
+                   label=f"roadmap's claim {claimed_range_pct[0]:.0f}-{claimed_range_pct[1]:.0f}%")
     for draws, label, color in ((a, "before the share (roadmap's definition)", MODEL_COLOR),
                                 (b, "after the share and fees", "#e07a5f")):
         if not draws.size:

@@ -18,7 +18,7 @@ from voyager_analysis import config, montecarlo, revenue, sensitivity
 from voyager_analysis.assumptions import Figure
 from voyager_analysis.model_inputs import REVENUE_ARGS, prices_as_of
 from voyager_analysis.results import Results
-from voyager_analysis.revenue import RevenueModel
+from voyager_analysis.revenue.model import RevenueModel
 from voyager_analysis.values import Resolved, check_parameter, point_value, resolve
 
 #: Revenue inputs a notebook parameter may set; the others (Stripe's prices) come from the scenario or prices.
@@ -249,14 +249,16 @@ class ConversionAnalysis(Results):
         if "payload" in self._cache:
             return self._cache["payload"]
         p, m, u = self.point(), self.model, self.users
-        (i5, i50, i95), (m5, m50, m95), (a5, a50, a95) = self.infra_pcts, _pcts(self.margin_draws), _pcts(self.after_draws)
+        i5, i50, i95 = self.infra_pcts
+        (m5, m50, m95), (a5, a50, a95) = _pcts(self.margin_draws), _pcts(self.after_draws)
         be5, be50, be95 = self.breakeven()
         ex, row, s = self._example(), self._table_row(), self.stock()
         infra = self.sim.outputs["infra_cost_usd"]
         out = {
             "users": u, "scenario": self.scenario.name,
             "inputs": {**m.values(), "monthly_churn": self.churn},
-            "input_origins": {**{k: self.resolved[k].origin for k in REVENUE_ARGS}, "users": self.resolved["users"].origin},
+            "input_origins": {**{k: self.resolved[k].origin for k in REVENUE_ARGS},
+                              "users": self.resolved["users"].origin},
             "prices_as_of": prices_as_of(self.sim.inputs),
             "gross_revenue_usd": p["gross_revenue_usd"], "payment_fees_usd": p["payment_fees_usd"],
             "partner_share_usd": p["partner_share_usd"], "net_revenue_usd": p["net_revenue_usd"],
