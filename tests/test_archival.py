@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pytest
 
@@ -238,3 +240,91 @@ def test_notebook_responds_to_parameters(tmp_path, prices):
     assert set(res["sensitivity"]) >= {"visits_per_month_new", "activity_half_life_months", "hot_storage_usd_per_gb_month"}
     for v in res["sensitivity"].values():
         assert set(v) == {"S1", "S1_conf", "ST", "ST_conf"}
+
+
+# --- the analysis (notebook 06's computation) -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def project():
+    import voyager_analysis as va
+
+    return va.load_project()
+
+
+def analysis(project, **params):
+    return archival.analyse(project, **{"sobol_n": 64, "seed": 1, **params})
+
+
+def test_analyse_defaults_come_from_the_roadmap_list_prices_and_our_ranges(project):
+    a = analysis(project)
+    rule, own = project.roadmap["archival"], project.figures("archival")
+    p = a.policy
+    assert p.inactive_months_threshold == rule["inactive_months"].value
+    assert p.max_view_count == rule["max_view_count"].value
+    assert p.hot_storage_usd_per_gb_month == project.prices.service("neon_storage").price_usd
+    assert p.get_usd_per_1000 == project.prices.service("s3_get_requests").price_usd
+    v = own["activity"]["visits_per_month_new"]  # uniform: the middle of its range
+    assert p.visits_per_month_new == pytest.approx((v.low + v.high) / 2)
+    eng = own["engineering"]
+    assert a.engineering_cost_usd == pytest.approx((eng["hours"].low + eng["hours"].high) / 2
+                                                   * (eng["usd_per_hour"].low + eng["usd_per_hour"].high) / 2)
+    assert p.reopen_share_per_month is None
+    # the months: the metrics file, then 24 more; the roadmap's start month lies inside them
+    assert len(a.months) == len(project.metrics) + 24 and a.months[0] == project.metrics["month"].iat[0]
+
+
+def test_parameters_and_scenario_override_the_defaults(project, tmp_path):
+    scenario = tmp_path / "dear.yaml"
+    scenario.write_text("description: dear storage\noverrides:\n  neon_storage: 1.0\n")
+    a = analysis(project, scenario=str(scenario), inactive_months_threshold=3, reopen_share_per_month=0.1)
+    got = {r.name: r for r in a.origins}
+    assert got["inactive_months_threshold"].value == 3 and got["inactive_months_threshold"].origin == "parameter"
+    assert a.policy.hot_storage_usd_per_gb_month == 1.0 and got["hot_storage_usd_per_gb_month"].origin.startswith("scenario")
+    assert a.policy.reopen_share_per_month == 0.1
+
+
+@pytest.mark.parametrize("params,match", [({"max_view_count": -2}, "parameter max_view_count"),
+                                          ({"policy_start_month": "1999-01"}, "parameter policy_start_month"),
+                                          ({"horizon_months": -1}, "parameter horizon_months"),
+                                          ({"inactive_month": 3}, "unknown archival parameter")])
+def test_bad_parameters_name_themselves(project, params, match):
+    with pytest.raises(InputError, match=match):
+        analysis(project, **params)
+
+
+def test_payback_verdict_follows_the_numbers(project):
+    never = analysis(project)  # the shipped data: a few dollars a month against a build of thousands
+    assert np.isnan(never.payback_months) and "does **not** pay back" in never.savings_markdown()
+    d = never.to_dict()
+    assert d["payback_months"] is None and "not covered" in d["payback_months_reason"]
+    cheap = analysis(project, engineering_hours=0.01, engineering_usd_per_hour=1.0)
+    assert np.isfinite(cheap.payback_months) and "pays back the $0 build after" in cheap.savings_markdown()
+    # ROI: net savings from the start over the build cost
+    net = cheap.table["net_savings_usd"].iloc[cheap.start:].sum()
+    assert cheap.roi == pytest.approx(net / 0.01)
+
+
+def test_knob_table_halving_the_threshold_archives_more(project):
+    knobs = analysis(project).knob_table()
+    with_views = knobs[knobs.view_condition != "none"].set_index("inactive_months_threshold")
+    assert with_views["archived_share"].is_monotonic_decreasing
+    assert (knobs[knobs.view_condition == "none"].archived_share.to_numpy()
+            >= with_views.archived_share.to_numpy()).all()  # dropping the view condition never archives less
+
+
+def test_results_protocol_and_contract(project):
+    import json
+
+    from voyager_analysis.contracts.archival import Payload
+
+    a = analysis(project)
+    d = a.to_dict()
+    json.dumps(d, allow_nan=False)
+    p = Payload(**d)
+    assert p.monthly_savings_usd == pytest.approx(p.storage_saved_usd - p.request_usd)
+    assert p.at_month == a.months[-1] and p.policy_start_month == a.months[a.start]
+    assert p.price_ratio_list == pytest.approx(project.prices.service("neon_storage").price_usd
+                                               / project.prices.service("s3_standard_storage").price_usd)
+    assert html.escape(a.title) in a._repr_html_()
+    for fig in (a.plot_eligible_by_age(), a.plot_storage(), a.plot_savings(), a.sensitivity.plot_tornado(), a.sensitivity.plot_sobol()):
+        assert fig.axes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -134,3 +135,31 @@ def test_audit_cli_table_and_bad_input(cli, tmp_path):
     bad.write_text("phases: {}\n")
     r = cli("audit", "--assumptions", str(bad))
     assert r.returncode == 2 and r.stderr.startswith("error: ") and "Traceback" not in r.stderr
+
+
+def test_audit_result_protocol_and_headline(result):
+    import json
+
+    from voyager_analysis.contracts.audit import Payload
+
+    d = result.to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["counts"] == result.counts() and len(d["findings"]) == len(result.findings)
+    table = result.summary()
+    assert list(table.severity) == sorted(table.severity, key=audit.SEVERITIES.index)  # worst first
+    assert html.escape(result.title) in result._repr_html_()
+    head = Payload(**result.headline())
+    assert head.n_checks == len(result.findings) == sum(head.counts.values())
+    assert head.major == [f.id for f in result.findings if f.severity == "major"]
+    after = result.cost_projection_table().margin_after_share
+    assert head.margin_after_share_range == [after.min(), after.max()]
+    assert f"{len(result.findings)} checks: {head.counts['major']} major" in result.headline_markdown()
+    for fig in (result.plot_margins(), result.plot_cost_per_user()):
+        assert fig.axes
+
+
+def test_margin_sentence_counts_rows_by_hand(result):
+    table, claim = result.cost_projection_table(), result.claimed_margin
+    inside = sum(claim.low <= m <= claim.high for m in table.margin_after_share)
+    text = result.margin_markdown()
+    assert f"{inside} of {len(table)} rows fall in the claimed band" in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pytest
 
@@ -215,3 +217,102 @@ def test_notebook_responds_to_parameters_and_scenario(tmp_path):
                                        "output_tokens_per_message", "sonnet_share", "batch_share"}
     for v in res["sensitivity"].values():
         assert set(v) == {"S1", "S1_conf", "ST", "ST_conf"}
+
+
+# --- the analysis (notebook 04's computation) -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def project():
+    import voyager_analysis as va
+
+    return va.load_project()
+
+
+def analysis(project, **params):
+    return routing.analyse(project, **{"sobol_n": 64, "seed": 1, **params})
+
+
+def test_analyse_resolves_each_minus_one_and_says_where_it_came_from(project):
+    from voyager_analysis.usage import usage_drivers
+
+    drivers = usage_drivers(project.metrics)
+    a = analysis(project, users=2000, sonnet_share=0.5)
+    origin = {r.name: r for r in a.origins}
+    assert origin["users"].value == 2000 and origin["users"].origin == "parameter"
+    assert origin["sonnet_share"].value == 0.5 and origin["sonnet_share"].origin == "parameter"
+    # -1 without a scenario: the value fitted from the metrics; caching defaults to none
+    assert origin["messages_per_user_month"].value == pytest.approx(drivers["messages_per_user_month"][0])
+    assert origin["messages_per_user_month"].origin.startswith("fitted from")
+    assert origin["cache_hit_rate"].value == 0.0
+    # users -1: the latest month of the metrics
+    assert analysis(project).users == float(project.metrics["users"].iat[-1])
+
+
+def test_a_scenario_fills_the_minus_ones_with_its_point_values(project):
+    a = analysis(project, scenario="pessimistic", sonnet_share=0.3)
+    over = project.scenario("pessimistic").overrides
+    got = {r.name: r for r in a.origins}
+    assert got["sonnet_share"].value == 0.3  # the parameter wins over the scenario's 0.4-0.8
+    # triangular -> its mode (50); log-uniform 1,500-8,000 -> the geometric mean sqrt(1500 x 8000) = 3,464
+    assert got["messages_per_user_month"].value == 50.0
+    assert got["input_tokens_per_message"].value == pytest.approx((1500 * 8000) ** 0.5)
+    assert got["input_tokens_per_message"].origin == "scenario 'pessimistic'"
+    # uniform 400-1,000 -> the midpoint
+    assert got["output_tokens_per_message"].value == pytest.approx((over["output_tokens_per_message"].low
+                                                                   + over["output_tokens_per_message"].high) / 2)
+    # the scenario's ranges replace the fitted intervals in the sensitivity analysis
+    assert a.ranges["input_tokens_per_message"] == over["input_tokens_per_message"]
+    assert "cache_hit_rate" not in a.ranges  # the scenario pins caching at 0: a point has no sensitivity
+
+
+@pytest.mark.parametrize("name,value", [("users", -2), ("sonnet_share", 1.5), ("cache_hit_rate", -0.5),
+                                        ("budget_usd", -3), ("batch_share", -1)])
+def test_bad_parameters_name_themselves(project, name, value):
+    with pytest.raises(InputError, match=f"parameter {name}"):
+        analysis(project, **{name: value})
+
+
+def test_budget_lines_follow_the_closed_form(project):
+    a = analysis(project, users=1000, messages_per_user_month=10, input_tokens_per_message=1000,
+                 output_tokens_per_message=200, sonnet_share=0.25)
+    # 10,000 requests: all Haiku 20, all Sonnet 60 USD/month (see test_all_haiku_and_all_sonnet_by_hand)
+    assert a.savings["all_haiku_usd"] == pytest.approx(20.0) and a.savings["all_sonnet_usd"] == pytest.approx(60.0)
+    short = analysis(project, users=1000, messages_per_user_month=10, input_tokens_per_message=1000,
+                     output_tokens_per_message=200, sonnet_share=0.25, budget_usd=10)
+    assert "does not cover even all-Haiku" in short.budget_markdown() and short.to_dict()["max_sonnet_share_for_budget"] == [None]
+    half = analysis(project, users=1000, messages_per_user_month=10, input_tokens_per_message=1000,
+                    output_tokens_per_message=200, sonnet_share=0.25, budget_usd=40)
+    assert half.max_sonnet_share.tolist() == [pytest.approx(0.5)] and "at most **50%**" in half.budget_markdown()
+    rich = analysis(project, users=1000, messages_per_user_month=10, input_tokens_per_message=1000,
+                    output_tokens_per_message=200, sonnet_share=0.25, budget_usd=100)
+    assert "covers sending **every** request" in rich.budget_markdown()
+    # without a budget: the roadmap's Claude range of the phase 1,000 users fall in
+    key = routing.phase_of(project.roadmap, 1000)
+    claude = project.roadmap["phases"][key]["costs"]["claude"]
+    assert a.budgets == [claude.low, claude.high] and a.to_dict()["roadmap_phase"] == key
+
+
+def test_phase_sentences_name_only_the_disagreements(project):
+    a = analysis(project)
+    text = a.phases_markdown()
+    table = a.phase_table
+    for _, row in table.iterrows():
+        assert (row.label in text) == (row.verdict != "model inside roadmap range")
+
+
+def test_results_protocol_and_contract(project):
+    import json
+
+    from voyager_analysis.contracts.routing import Payload
+
+    a = analysis(project, users=5000)
+    d = a.to_dict()
+    json.dumps(d, allow_nan=False)
+    p = Payload(**d)  # the notebook's contract: same keys, typed
+    assert p.claude_monthly_cost_usd == pytest.approx(float(a.model.monthly_cost_usd(5000, *(a.usage[k] for k in routing.MEASURED))))
+    assert p.claude_cost_per_user_usd == pytest.approx(p.claude_monthly_cost_usd / 5000)
+    assert set(p.sensitivity) == set(a.ranges) and p.top_inputs == a.sensitivity.top_inputs(3)
+    assert html.escape(a.title) in a._repr_html_()
+    assert "claude_monthly_cost_usd" in a.summary().index
+    for fig in (a.plot_cost_curve(), a.plot_phase_ranges(), a.sensitivity.plot_tornado(), a.sensitivity.plot_sobol()):
+        assert fig.axes

@@ -365,3 +365,33 @@ def test_run_label_is_the_folder_name(tmp_path):
     run_id = "2026-11-28T012616Z-c6b61386"
     assert run_label(tmp_path / run_id) == run_id
     assert run_label(None) == "none"
+
+
+def test_executive_summary_results_object(tmp_path, roadmap, claimed):
+    import html
+    import json
+
+    from voyager_analysis.contracts.summary import Payload
+
+    run = tmp_path / "2026-11-01T000000Z-abcdef12"
+    run.mkdir()
+    res = fake_results(roadmap, claimed)
+    for stem in ("01_roadmap_audit", "04_claude_routing", "06_archival"):
+        write_executed(run / f"{stem}.ipynb", complete(stem, res[stem]))
+    write_executed(run / "05_conversion.ipynb", {"renamed_everything": 1})  # breaks its contract
+    s = summary.summarise(roadmap, str(run), n_inputs=2, notebooks_dir=ROOT / "notebooks")
+    d = s.to_dict()
+    json.dumps(d, allow_nan=False)
+    p = Payload(**d)
+    assert p.run_dir == run.name
+    assert p.notebooks_read == ["01_roadmap_audit", "04_claude_routing", "06_archival"]
+    assert "05_conversion" in p.notebooks_without_results and "05_conversion" in s.run.invalid
+    assert p.contradicted == ["routing"]  # 1e9 USD/month is far above the roadmap's ceiling
+    assert p.top_inputs == ["b", "a"]  # ST 0.7 and 0.2 from notebook 04 (05 is unreadable)
+    assert p.claims_checked == int((s.claims.verdict != summary.NOT_RUN).sum())
+    text = s.headline_markdown()
+    assert run.name in text and "not readable: 05_conversion" in text
+    assert html.escape(s.title) in s._repr_html_()
+    assert s.plot_sensitivity_ranking().axes
+    with pytest.raises(InputError, match="parameter n_inputs"):
+        summary.summarise(roadmap, str(run), n_inputs=0)

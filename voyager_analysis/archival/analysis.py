@@ -145,23 +145,18 @@ class ArchivalAnalysis(Results):
         return self.policy.replace(**inputs).net_savings_at(self.users, policy_start_month=self.start)
 
     @cached_property
-    def sensitivity(self) -> dict[str, Any]:
-        """``{"problem", "tornado", "sobol"}`` over :attr:`ranges` (empty when nothing is ranged)."""
+    def sensitivity(self):
+        """:func:`voyager_analysis.sensitivity.analyze` of the last month's net saving over :attr:`ranges`
+        (None: nothing ranged)."""
         from voyager_analysis import sensitivity
 
         if not self.ranges:
-            return {}
+            return None
         problem = sensitivity.problem_from_figures(self.ranges)
-        names = problem["names"]
-        func = sensitivity.kwargs_model(self._net_saving, names)
-        base = {n: getattr(self.policy, n) for n in names}
-        return {"problem": problem, "tornado": sensitivity.tornado(func, problem, base),
-                "sobol": sensitivity.sobol(func, problem, n=self.sobol_n, seed=self.seed)}
-
-    @property
-    def top_inputs(self) -> list[str]:
-        sobol = self.sensitivity.get("sobol")
-        return [] if sobol is None else list(sobol["ST"].sort_values(ascending=False).index)
+        base = {n: getattr(self.policy, n) for n in problem["names"]}
+        return sensitivity.analyze(sensitivity.kwargs_model(self._net_saving, problem["names"]), problem, base,
+                                   output_label=f"net saving in {self.months[-1]}, USD per month", n=self.sobol_n,
+                                   seed=self.seed, note=self.note)
 
     # --- the protocol ----------------------------------------------------------------------------------------
     def inputs_frame(self):
@@ -182,10 +177,8 @@ class ArchivalAnalysis(Results):
                          name="value").to_frame()
 
     def _payload(self) -> dict[str, Any]:
-        from voyager_analysis.sensitivity import to_results
-
         e = self.end
-        sobol = self.sensitivity.get("sobol")
+        sens = self.sensitivity
         return {
             "at_month": str(e.month), "archived_share": float(e.archived_share), "archived_gb": float(e.archived_gb),
             "monthly_savings_usd": float(e.net_savings_usd), "storage_saved_usd": float(e.storage_saved_usd),
@@ -201,7 +194,8 @@ class ArchivalAnalysis(Results):
             "price_ratio_list": float(self.comparison.loc["list price", "ratio"]),
             "prices_as_of": self.as_of, "inputs": self.policy.as_dict(),
             "sensitivity_output": "monthly_savings_usd",
-            "sensitivity": to_results(sobol) if sobol is not None else {}, "top_inputs": self.top_inputs[:3],
+            "sensitivity": sens.to_dict() if sens is not None else {},
+            "top_inputs": sens.top_inputs(3) if sens is not None else [],
         }
 
     # --- the words -------------------------------------------------------------------------------------------
@@ -261,16 +255,16 @@ class ArchivalAnalysis(Results):
                 f"small, and the lowest S3 line of the roadmap is {low / bill:,.0f}x the model's S3 bill.")
 
     def sensitivity_markdown(self) -> str:
-        if not self.sensitivity:
+        if self.sensitivity is None:
             return "No input is ranged, so there is no sensitivity to show."
-        st = self.sensitivity["sobol"]["ST"].sort_values(ascending=False)
-        ends = self.sensitivity["tornado"][["output_at_low", "output_at_high"]]
+        st = self.sensitivity.sobol["ST"].sort_values(ascending=False)
+        ends = self.sensitivity.tornado[["output_at_low", "output_at_high"]]
         second = f", then {st.index[1]} ({st.iloc[1]:.2f})" if len(st) > 1 else ""
         return (f"The saving is most sensitive to **{st.index[0]}** (ST {st.iloc[0]:.2f}){second}. Over their ranges the "
                 f"net saving in {self.months[-1]} runs from ${ends.min().min():,.2f} to ${ends.max().max():,.2f}/month one "
                 "input at a time. How often old conversations are reopened is not in the metrics: measuring viewCount "
                 "and updatedAt ages in the database would pin down the biggest unknown. "
-                + self.sensitivity["sobol"].attrs.get("method", ""))
+                + self.sensitivity.sobol.attrs.get("method", "") + ".")
 
     # --- the figures -----------------------------------------------------------------------------------------
     def plot_eligible_by_age(self, max_age_months: float = 36):
@@ -288,17 +282,6 @@ class ArchivalAnalysis(Results):
         from voyager_analysis.plots.archival import savings_chart
 
         return savings_chart(self.table, self.engineering_cost_usd, note=self.note)
-
-    def plot_tornado(self):
-        from voyager_analysis.plots.sensitivity import tornado_chart
-
-        return tornado_chart(self.sensitivity["tornado"], f"net saving in {self.months[-1]}, USD per month",
-                             note=self.note)
-
-    def plot_sobol(self):
-        from voyager_analysis.plots.sensitivity import sobol_chart
-
-        return sobol_chart(self.sensitivity["sobol"], note=self.note)
 
 
 def _policy_start(roadmap, months: list[str], policy_start_month: str) -> int:

@@ -8,6 +8,7 @@ protocol: ``summary()``, ``to_dict()``, ``plot_*()``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from voyager_analysis.audit.checks import CHECKS, SEVERITIES, Finding, format_value, severity_of
@@ -64,8 +65,13 @@ class AuditResult(Results):
     # --- the words and the headline ---------------------------------------------------------------------------
     @property
     def source(self) -> str:
-        return (f"Inputs: roadmap dated {self.roadmap.meta['dated']}; card fees and storage prices as of "
-                f"{self.prices.service('stripe_card_percent').as_of}.")
+        """The inputs behind every table and figure: the roadmap file and its date, the price date."""
+        from voyager_analysis.errors import display_path
+
+        folders = sorted({display_path(Path(p).parent) for p in self.prices.paths}) if self.prices.paths else []
+        where = f" from {', '.join(folders)}" if folders else ""
+        return (f"Inputs: {display_path(self.roadmap.path)} (roadmap dated {self.roadmap.meta['dated']}); card fees and "
+                f"storage prices{where}, as of {self.prices.service('stripe_card_percent').as_of}.")
 
     def headline_markdown(self) -> str:
         c = self.counts()

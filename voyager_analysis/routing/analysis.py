@@ -94,23 +94,17 @@ class RoutingAnalysis(Results):
         return model.monthly_cost_usd(self.users, *(kw[k] for k in MEASURED))
 
     @cached_property
-    def sensitivity(self) -> dict[str, Any]:
-        """``{"problem", "tornado", "sobol"}`` over :attr:`ranges` (empty when nothing is ranged)."""
+    def sensitivity(self):
+        """:func:`voyager_analysis.sensitivity.analyze` of the bill over :attr:`ranges` (None: nothing ranged)."""
         from voyager_analysis import sensitivity
 
         if not self.ranges:
-            return {}
+            return None
         problem = sensitivity.problem_from_figures(self.ranges)
-        names = problem["names"]
         base = {**self.usage, "cache_hit_rate": self.model.cache_hit_rate, "batch_share": self.model.batch_share}
-        func = sensitivity.kwargs_model(self._bill, names)
-        return {"problem": problem, "tornado": sensitivity.tornado(func, problem, {n: base[n] for n in names}),
-                "sobol": sensitivity.sobol(func, problem, n=self.sobol_n, seed=self.seed)}
-
-    @property
-    def top_inputs(self) -> list[str]:
-        sobol = self.sensitivity.get("sobol")
-        return [] if sobol is None else list(sobol["ST"].sort_values(ascending=False).index)
+        return sensitivity.analyze(sensitivity.kwargs_model(self._bill, problem["names"]), problem, base,
+                                   output_label="Claude bill, USD per month", n=self.sobol_n, seed=self.seed,
+                                   note=self.note)
 
     # --- the protocol ----------------------------------------------------------------------------------------
     def inputs_frame(self):
@@ -131,11 +125,9 @@ class RoutingAnalysis(Results):
         return pd.Series(rows, name="value").to_frame()
 
     def _payload(self) -> dict[str, Any]:
-        from voyager_analysis.sensitivity import to_results
-
         sv = self.savings
         r = self.claude_range
-        sobol = self.sensitivity.get("sobol")
+        sens = self.sensitivity
         return {
             "users": self.users,
             "claude_monthly_cost_usd": sv["monthly_cost_usd"],
@@ -154,8 +146,8 @@ class RoutingAnalysis(Results):
             "roadmap_phase": self.phase_key,
             "roadmap_claude_range_usd": [float(r.low), float(r.high)],
             "sensitivity_output": "claude_monthly_cost_usd",
-            "sensitivity": to_results(sobol) if sobol is not None else {},
-            "top_inputs": self.top_inputs[:3],
+            "sensitivity": sens.to_dict() if sens is not None else {},
+            "top_inputs": sens.top_inputs(3) if sens is not None else [],
         }
 
     # --- the words -------------------------------------------------------------------------------------------
@@ -241,16 +233,16 @@ class RoutingAnalysis(Results):
                 else "The model falls inside the roadmap's Claude range in every phase.")
 
     def sensitivity_markdown(self) -> str:
-        if not self.sensitivity:
+        if self.sensitivity is None:
             return "No input is ranged, so there is no sensitivity to show."
-        sobol, tornado = self.sensitivity["sobol"], self.sensitivity["tornado"]
+        sobol, tornado = self.sensitivity.sobol, self.sensitivity.tornado
         st = sobol["ST"].sort_values(ascending=False)
         third = f" and {st.index[2]}" if len(st) > 2 else ""
         second = f", then {st.index[1]} ({st.iloc[1]:.2f}){third}" if len(st) > 1 else ""
         return (f"The bill is most sensitive to **{st.index[0]}** (ST {st.iloc[0]:.2f}){second}. One at a time, "
                 f"{tornado.input.iat[0]} swings the bill by ${tornado.swing.iat[0]:,.0f}/month over its range. "
                 "Inputs the metrics do not record (caching, batching) carry ranges of our own; when they top this "
-                "table, measuring them is worth more than refining the fitted usage. " + sobol.attrs.get("method", ""))
+                "table, measuring them is worth more than refining the fitted usage. " + sobol.attrs.get("method", "") + ".")
 
     # --- the figures -----------------------------------------------------------------------------------------
     def plot_cost_curve(self):
@@ -264,17 +256,6 @@ class RoutingAnalysis(Results):
         from voyager_analysis.plots.routing import phase_ranges_chart
 
         return phase_ranges_chart(self.phase_table.set_index("label"), note=self.note)
-
-    def plot_tornado(self):
-        from voyager_analysis.plots.sensitivity import tornado_chart
-
-        return tornado_chart(self.sensitivity["tornado"], "Claude bill, USD per month", note=self.note,
-                             value_format="{:,.3g}")
-
-    def plot_sobol(self):
-        from voyager_analysis.plots.sensitivity import sobol_chart
-
-        return sobol_chart(self.sensitivity["sobol"], note=self.note)
 
 
 def sensitivity_ranges(usage: dict[str, float], drivers: dict, overrides: dict, cache_hit_rate, batch_share) -> dict:
