@@ -70,3 +70,9 @@ def test_bad_options_exit_2(cli):
     _one_line_error(cli("scaling", "--metrics", "nowhere.csv"), "nowhere.csv", "file not found")
     r = cli("fit")
     assert r.returncode == 2 and "growth" in r.stderr
+
+
+def test_scaling_readable_table(cli):
+    r = cli("scaling")
+    assert r.returncode == 0, r.stderr
+    assert "TOTAL" in r.stdout and "verdict" in r.stdout and "Breakpoint search:" in r.stdout

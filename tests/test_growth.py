@@ -92,6 +92,7 @@ def _selected(fits) -> str:
 
 
 @pytest.mark.parametrize("name", list(TRUTH))
+@pytest.mark.filterwarnings("ignore::voyager_analysis.errors.ConvergenceWarning")  # the wrong shapes hit bounds
 def test_noisy_fit_covers_truth_and_aicc_picks_the_generator(name):
     fits = _fit_all(noisy(name, seed=1))
     m = fits[name]
@@ -236,3 +237,31 @@ def test_presentation():
     assert list(s.columns) == ["coef", "se(coef)", "coef lower 95%", "coef upper 95%"]
     assert "<table" in m._repr_html_() and "AICc" in str(m)
     assert set(m.diagnostics_) == {"lag1_autocorrelation", "durbin_watson", "ljung_box_p", "shapiro_p"}
+
+
+def test_never_reached_milestone_is_null_in_strict_json(roadmap):
+    """A saturating series whose ceiling is below 100K never reaches it: null, not NaN/inf (strict JSON)."""
+    t = np.arange(24.0)
+    y = 20_000 / (1 + np.exp(-0.4 * (t - 8))) * np.exp(np.random.default_rng(2).normal(0, 0.01, 24))
+    d = growth.fit_growth((t, y), "logistic", roadmap=roadmap).to_dict()
+    json.dumps(d, allow_nan=False)
+    assert d["milestones"]["100000"]["month"] is None
+    assert d["milestones"]["1000"]["month"] is not None
+
+
+def test_a_parameter_at_a_search_bound_warns(example_metrics):
+    """Bass's market size runs to its lower bound on the example (a saturating series): the fit says so with a
+    ConvergenceWarning (not an InputError); the comparison reports it in its table instead."""
+    import warnings
+
+    from voyager_analysis.errors import ConvergenceWarning
+    from voyager_analysis.months import months_since_start
+
+    t, y = months_since_start(example_metrics), example_metrics.users.to_numpy(dtype=float)
+    with pytest.warns(ConvergenceWarning, match="at a search bound"):
+        m = growth.make_model("bass").fit(t, y)
+    assert m.converged_ and m.at_bound_ == ["m"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        comp = growth.fit_growth(example_metrics, "bass")
+    assert "at a search bound" in comp.table.set_index("model").loc["bass", "message"]

@@ -1,7 +1,8 @@
 """Growth curves of monthly active users: fitting, selection, forecasts and milestone months.
 
-* :mod:`~voyager_analysis.growth.curves` — the five curves (exponential, logistic, Gompertz, Richards, Bass),
-  each a lifelines-style model whose ``fit(t, users)`` returns itself, with its error model stated;
+* :mod:`~voyager_analysis.growth.curves` — :class:`GrowthModel`, the lifelines-style base of every curve
+  (``fit(t, users)`` returns itself; intervals, forecasts, milestone months; its error model stated);
+* :mod:`~voyager_analysis.growth.models` — the five curves (exponential, logistic, Gompertz, Richards, Bass);
 * :mod:`~voyager_analysis.growth.compare` — :func:`fit_growth`: every curve on the same data, AICc, Akaike
   weights, a rolling-origin check and milestone months against the roadmap (given as an object, never read);
 * :mod:`~voyager_analysis.growth.paths` — :class:`MonthMapper`: the month a user level is reached, with draws.
@@ -18,8 +19,8 @@ from __future__ import annotations
 
 from voyager_analysis.growth.compare import (GrowthComparison, fit_growth, roadmap_milestone_months,
                                              roadmap_month_zero, rolling_origin)
-from voyager_analysis.growth.curves import (MODELS, Bass, Exponential, Gompertz, GrowthModel, Logistic, Richards,
-                                            make_model)
+from voyager_analysis.growth.curves import GrowthModel
+from voyager_analysis.growth.models import MODELS, Bass, Exponential, Gompertz, Logistic, Richards, make_model
 from voyager_analysis.growth.paths import MonthMapper
 
 __all__ = ["GrowthComparison", "fit_growth", "rolling_origin", "roadmap_month_zero", "roadmap_milestone_months",

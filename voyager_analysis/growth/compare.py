@@ -8,13 +8,15 @@ with it the milestone months are set against the roadmap's own months. Nothing h
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from voyager_analysis.errors import ConvergenceError, InputError, located, unknown_name
-from voyager_analysis.growth.curves import MODELS, GrowthModel, _check_growth_data, make_model
+from voyager_analysis.errors import ConvergenceError, ConvergenceWarning, InputError, located, unknown_name
+from voyager_analysis.growth.curves import GrowthModel, _check_growth_data
+from voyager_analysis.growth.models import MODELS, make_model
 from voyager_analysis.results import Results, to_jsonable
 
 
@@ -210,7 +212,9 @@ def rolling_origin(t, users, models, *, horizon: int = 3, n_origins: int = 5, mi
         for k in origins:
             m = make_model(name, level)
             try:
-                m.fit(t[:k], y[:k], max_starts=max_starts)
+                with warnings.catch_warnings():  # an origin's fit at a bound is scored like any other
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    m.fit(t[:k], y[:k], max_starts=max_starts)
             except InputError:  # e.g. a constant stretch of data: no curve for this origin
                 m.converged_ = False
             future = slice(k, min(k + horizon, n))
@@ -259,7 +263,9 @@ def fit_growth(data, models="auto", *, level: float = 0.95, horizon: int = 3, n_
     for name in names:
         if name not in MODELS:
             raise InputError(unknown_name("growth model", name, list(MODELS) + ["auto"]))
-    fitted = {name: make_model(name, level).fit(t, users) for name in names}
+    with warnings.catch_warnings():  # a fit at a search bound says so in the table's message column
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = {name: make_model(name, level).fit(t, users) for name in names}
     ok = {k: m.aicc_ for k, m in fitted.items() if m.converged_}
     best = min(ok.values()) if ok else math.nan
     raw = {k: math.exp(-(a - best) / 2) for k, a in ok.items()}

@@ -28,19 +28,21 @@ curves (about 95% coverage in the tests' simulations) but run narrow for Richard
 strongly correlated (about 85-90% coverage at nominal 95% with 30 months of 3% noise). The residuals
 are assumed independent: ``diagnostics_`` reports their lag-1 autocorrelation and a Ljung-Box test so
 a reader can see when that fails. A fit that fails is reported (``converged_ = False`` and
-``message_``), never raised; asking a failed fit for a prediction raises
+``message_``), never raised; a parameter that ends at a search bound gives a
+:class:`~voyager_analysis.errors.ConvergenceWarning` (and ``at_bound_``); asking a failed fit for a prediction raises
 :class:`~voyager_analysis.errors.ConvergenceError`. Nothing here reads a file.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 
 from voyager_analysis import config
-from voyager_analysis.errors import ConvergenceError, InputError, unknown_name
+from voyager_analysis.errors import ConvergenceError, ConvergenceWarning, InputError, unknown_name
 from voyager_analysis.results import Results
 from voyager_analysis.stats.residuals import residual_diagnostics
 
@@ -74,6 +76,7 @@ class GrowthModel(Results):
     def __init__(self, level: float = 0.95):
         self.level = level
         self.converged_ = False
+        self.at_bound_: list[str] = []  # parameters that ended at a search bound (a ConvergenceWarning)
         self.message_ = "not fitted"
         self.params_: dict[str, float] = {}
         self.se_: dict[str, float] = {}
@@ -186,9 +189,11 @@ class GrowthModel(Results):
         at_bound = [self.param_names[j] for j in range(p)
                     if best.active_mask[j] != 0 or abs(u[j] - ulo[j]) < 1e-6 * (1 + abs(ulo[j]))
                     or abs(u[j] - uhi[j]) < 1e-6 * (1 + abs(uhi[j]))]
-        self.converged_ = True
+        self.converged_, self.at_bound_ = True, at_bound
         self.message_ = (f"converged; {', '.join(at_bound)} at a search bound: the data do not pin it down"
                          if at_bound else "converged")
+        if at_bound:
+            warnings.warn(f"{self.name}: {self.message_}", ConvergenceWarning, stacklevel=2)
         return self
 
     def _residuals(self, t, y, u) -> np.ndarray:
@@ -351,141 +356,6 @@ def _first_crossing(grid: np.ndarray, values: np.ndarray, target: float) -> floa
     return float(grid[i - 1] + (target - v0) / (v1 - v0) * (grid[i] - grid[i - 1]))
 
 
-def _span(t) -> float:
-    return max(float(np.ptp(t)), 1.0)
-
-
-def _linear_start(t, z) -> tuple[float, float]:
-    """Slope and intercept of z on t (least squares)."""
-    b, a = np.polyfit(t, z, 1)
-    return float(b), float(a)
-
-
-def _sigmoid_starts(t, y, link) -> list[tuple[float, float, float]]:
-    """(K, r, t0) starts: for several ceilings K, linearise ``link(y/K) = -r (t - t0)``."""
-    starts = []
-    for mult in (1.1, 1.5, 3.0, 10.0, 100.0):
-        K = float(y.max()) * mult
-        with np.errstate(all="ignore"):
-            z = link(np.clip(y / K, 1e-9, 1 - 1e-9))
-        slope, icpt = _linear_start(t, z)
-        r = min(max(-slope, 0.01), 3.0)
-        t0 = icpt / r if slope < 0 else float(t.max())
-        starts.append((K, r, float(np.clip(t0, -100, 1000))))
-    return starts
-
-
-def _sigmoid_bounds(t, y, extra_lo=(), extra_hi=()):
-    span = _span(t)
-    lo = [0.5 * float(y.max()), 1e-4, float(t.min()) - 5 * span - 24] + list(extra_lo)
-    hi = [1e4 * float(y.max()), 5.0, float(t.max()) + 20 * span + 120] + list(extra_hi)
-    return lo, hi
-
-
-class Exponential(GrowthModel):
-    """``N0 exp(r t)``: N0 users at t = 0, r per month (may be negative)."""
-
-    name = "exponential"
-    param_names = ("N0", "r")
-    log_params = (True, False)
-
-    def _log_curve(self, t, N0, r):
-        return np.log(N0) + r * t
-
-    def _starts(self, t, y):
-        r, a = _linear_start(t, np.log(y))
-        return [(math.exp(a), r)]
-
-    def _bounds(self, t, y):
-        return [1e-6 * float(y.min()), -3.0], [1e4 * float(y.max()), 5.0]
-
-
-class Logistic(GrowthModel):
-    """``K / (1 + exp(-r (t - t0)))``: ceiling K users, rate r per month, inflection (K/2) at t0."""
-
-    name = "logistic"
-    param_names = ("K", "r", "t0")
-    log_params = (True, True, False)
-
-    def _log_curve(self, t, K, r, t0):
-        return np.log(K) - _log1pexp(-r * (t - t0))
-
-    def _starts(self, t, y):
-        return _sigmoid_starts(t, y, lambda p: np.log(1 / p - 1))
-
-    def _bounds(self, t, y):
-        return _sigmoid_bounds(t, y)
-
-
-class Gompertz(GrowthModel):
-    """``K exp(-exp(-r (t - t0)))``: ceiling K, rate r per month, inflection (K/e) at t0."""
-
-    name = "gompertz"
-    param_names = ("K", "r", "t0")
-    log_params = (True, True, False)
-
-    def _log_curve(self, t, K, r, t0):
-        return np.log(K) - np.exp(-r * (t - t0))
-
-    def _starts(self, t, y):
-        return _sigmoid_starts(t, y, lambda p: np.log(-np.log(p)))
-
-    def _bounds(self, t, y):
-        return _sigmoid_bounds(t, y)
-
-
-class Richards(GrowthModel):
-    """``K (1 + nu exp(-r (t - t0)))^(-1/nu)``; inflection at ``t0 + ln(nu)/r``."""
-
-    name = "richards"
-    param_names = ("K", "r", "t0", "nu")
-    log_params = (True, True, False, True)
-
-    def _log_curve(self, t, K, r, t0, nu):
-        return np.log(K) - _log1pexp(np.log(nu) - r * (t - t0)) / nu
-
-    def _starts(self, t, y):
-        base = _sigmoid_starts(t, y, lambda p: np.log(1 / p - 1))
-        logistic = Logistic().fit(t, y)
-        if logistic.converged_:
-            base.insert(0, tuple(logistic.params_.values()))
-        return [(K, r, t0, nu) for (K, r, t0) in base for nu in (0.3, 1.0, 3.0)]
-
-    def _bounds(self, t, y):
-        return _sigmoid_bounds(t, y, [0.02], [50.0])
-
-
-class Bass(GrowthModel):
-    """Bass diffusion, cumulative adopters: ``m (1 - E) / (1 + (q/p) E)``, ``E = exp(-(p+q)(t+1))``.
-
-    Monthly active users are treated as cumulative adopters (churn small or replaced), launch at
-    t = -1; m is the market size (users), p the innovation and q the imitation coefficient per month.
-    """
-
-    name = "bass"
-    param_names = ("m", "p", "q")
-    log_params = (True, True, True)
-
-    def _log_curve(self, t, m, p, q):
-        b = p + q
-        tau = t + 1.0
-        return np.log(m) + np.log(-np.expm1(-b * tau)) - _log1pexp(np.log(q / p) - b * tau)
-
-    def _starts(self, t, y):
-        out = []
-        for K, r, t0 in _sigmoid_starts(t, y, lambda p: np.log(1 / p - 1)):
-            a = math.exp(min(max(r * (t0 + 1.0), 0.0), 30.0))  # q/p from the logistic approximation
-            p = r / (1 + a)
-            out.append((K, max(p, 2e-7), max(r - p, 2e-4)))
-        return out
-
-    def _bounds(self, t, y):
-        return [0.5 * float(y.max()), 1e-7, 1e-4], [1e4 * float(y.max()), 1.0, 5.0]
-
-
-MODELS: dict[str, type[GrowthModel]] = {m.name: m for m in (Exponential, Logistic, Gompertz, Richards, Bass)}
-
-
 def _check_growth_data(t: np.ndarray, y: np.ndarray) -> None:
     if t.size != y.size:
         raise InputError(f"t_months and users differ in length ({t.size} vs {y.size})")
@@ -502,12 +372,4 @@ def _check_growth_data(t: np.ndarray, y: np.ndarray) -> None:
         raise InputError("t_months has repeated months")
 
 
-def make_model(name: str, level: float = 0.95) -> GrowthModel:
-    """A fresh model by name (``exponential``, ``logistic``, ``gompertz``, ``richards``, ``bass``)."""
-    if name not in MODELS:
-        raise InputError(unknown_name("growth model", name, MODELS))
-    return MODELS[name](level=level)
-
-
-__all__ = ["GrowthModel", "Exponential", "Logistic", "Gompertz", "Richards", "Bass", "MODELS",
-           "make_model"]
+__all__ = ["GrowthModel", "MAX_STARTS", "SEARCH_HORIZON_MONTHS"]
