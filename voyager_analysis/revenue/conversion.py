@@ -302,7 +302,8 @@ def _sensitivity_problem(model: RevenueModel, scenario, resolved, own, churn: fl
             ranged.update(sensitivity.relative_ranges({name: getattr(model, name)}, {name: (1.0, f.low, f.high)},
                                                       shares=SHARES))
     cf = own["monthly_churn"]
-    ranged.update(sensitivity.relative_ranges({"monthly_churn": churn}, {"monthly_churn": (cf.mid, cf.low, cf.high)},
+    ranged.update(sensitivity.relative_ranges({"monthly_churn": churn},
+                                              {"monthly_churn": (point_value(cf), cf.low, cf.high)},
                                               shares=["monthly_churn"]))
     i5, i50, i95 = infra
     if i95 > i5:
