@@ -153,3 +153,19 @@ def test_relative_ranges_keep_the_measured_relative_width():
     assert "z" not in out  # a base of 0 has no range
     with pytest.raises(InputError, match="unknown measured input"):
         sensitivity.relative_ranges({"q": 1.0}, intervals)
+
+
+def test_analyze_on_a_linear_model_by_hand():
+    """y = a + 2b, a ~ U(0, 1), b ~ U(1, 2): Var(a) = 1/12 and Var(2b) = 4/12, so S1 = ST = 0.2 and 0.8; one at a
+    time around (0.5, 1.5) a swings y by 1 and b by 2."""
+    import json
+
+    problem = sensitivity.problem_from_figures({"a": (0.0, 1.0), "b": (1.0, 2.0)})
+    res = sensitivity.analyze(lambda X: X[:, 0] + 2 * X[:, 1], problem, {"a": 0.5, "b": 1.5, "unused": 9.0},
+                              output_label="y (units)", n=2048, seed=4)
+    assert res.tornado.set_index("input")["swing"].to_dict() == pytest.approx({"a": 1.0, "b": 2.0})
+    assert res.top_inputs() == ["b", "a"]
+    d = res.to_dict()
+    assert d["a"]["S1"] == pytest.approx(0.2, abs=0.03) and d["b"]["ST"] == pytest.approx(0.8, abs=0.03)
+    json.dumps(d, allow_nan=False)
+    assert res.verdict_markdown().startswith("The y is most sensitive to **b**")

@@ -264,7 +264,8 @@ class Sensitivity(Results):
         top = self.sobol["ST"].sort_values(ascending=False)
         t = self.tornado
         fmt = self.value_format
-        return (f"The {self.output_label} is most sensitive to **{top.index[0]}** (ST {top.iloc[0]:.2f})"
+        label = self.output_label.split(" (")[0]  # "margin after the share (%)" -> "margin after the share"
+        return (f"The {label} is most sensitive to **{top.index[0]}** (ST {top.iloc[0]:.2f})"
                 + (f", then **{top.index[1]}** ({top.iloc[1]:.2f})" if len(top) > 1 else "")
                 + (f" and {top.index[2]}" if len(top) > 2 else "")
                 + f". One at a time, {t.input.iat[0]} moves it from {t.output_at_low.iat[0]:.0f}{unit} to "
