@@ -246,6 +246,8 @@ BAD = [
     ("cost.json", '{"data": [{"starting_at": "yesterday", "ending_at": "today", "results": []}], "has_more": false}',
      "starting_at is not an ISO 8601 date-time"),
     ("page.json", '{"data": [], "has_more": false', "page.json: line 1: malformed JSON"),
+    ("cost.json", json.dumps(cost_page([(day("2026-01-01"), day("2026-01-02"), [("1", "m", "t")])] * 2)),
+     r"bucket 2 \(2026-01-01T00:00:00Z\): a bucket with this starting_at appears earlier"),
     ("f.csv", "ChargePeriodStart,BilledCost,BillingCurrency,ProviderName\n2026-01-01,1,USD,Vercel\n",
      r"f\.csv: header: FOCUS column EffectiveCost is missing"),
     ("f.csv", "ChargePeriodEnd,EffectiveCost,BillingCurrency,ProviderName\n2026-01-01,1,USD,Vercel\n",

@@ -216,7 +216,8 @@ def read_bills(paths, *, format: str | None = None, vendors: Vendors | str | Pat
     files = [{"path": display_path(p.path), "format": p.format,
               "months": sorted({m for m, _ in p.totals}), "ignored_lines": p.ignored} for p in parsed]
     out = Bills(monthly, breakdown, files, _partial_months(parsed))
-    monthly.attrs["source"] = ", ".join(display_path(Path(p)) for p in ([paths] if isinstance(paths, (str, Path)) else paths))
+    named = [paths] if isinstance(paths, (str, Path)) else paths
+    monthly.attrs["source"] = ", ".join(display_path(Path(p)) for p in named)
     return out
 
 

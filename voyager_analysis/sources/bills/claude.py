@@ -37,12 +37,16 @@ def _buckets(path, doc):
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), list) or not isinstance(doc.get("has_more"), bool) \
             or doc.get("object") == "list":  # a Stripe page
         raise located(path, None, "is not a Claude report page (expected an object with a data list and has_more)")
+    starts = set()
     for i, bucket in enumerate(doc["data"], start=1):
         where = f"bucket {i}"
         if not isinstance(bucket, dict):
             raise located(path, where, "is not an object")
         start = parse_time(bucket.get("starting_at"), path=path, where=where, field_name="starting_at")
         where = f"bucket {i} ({bucket['starting_at']})"
+        if start in starts:
+            raise located(path, where, "a bucket with this starting_at appears earlier in the page (double counting)")
+        starts.add(start)
         end = parse_time(bucket.get("ending_at"), path=path, where=where, field_name="ending_at")
         if end <= start:
             raise located(path, where, "ending_at is not after starting_at")
@@ -67,7 +71,8 @@ def read_cost_page(path, doc, vendors: Vendors) -> Parsed:
             cents = decimal_amount(r["amount"], path=path, where=at, field_name="amount", limit=MAX_LINE_CENTS)
             usd = vendors.to_usd(cents / CENTS_PER_USD, r.get("currency"), path=path, where=at)
             out.add(month, COST_COLUMN, usd)
-            out.lines.append({"month": month, **{k: r.get(k) for k in BREAKDOWN_FIELDS}, "cost_usd": usd})
+            out.lines.append({"month": month, "cost_usd": usd,
+                              **{k: None if r.get(k) is None else str(r.get(k)) for k in BREAKDOWN_FIELDS}})
     return out
 
 

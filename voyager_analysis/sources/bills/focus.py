@@ -47,7 +47,8 @@ def _rows(path, text: str):
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                raise located(path, f"row {i}", f"has {len(cells)} fields but the header has {len(header)} (malformed CSV)")
+                raise located(path, f"row {i}",
+                              f"has {len(cells)} fields but the header has {len(header)} (malformed CSV)")
             yield f"row {i}", dict(zip(header, cells))
     except csv.Error as exc:
         raise located(path, None, f"malformed CSV ({preview(str(exc), 80)})") from None
@@ -110,7 +111,8 @@ def read_focus(path, text: str, vendors: Vendors) -> Parsed:
             continue
         usd = vendors.to_usd(cost, row.get("BillingCurrency"), path=path, where=where)
         end = row.get("ChargePeriodEnd")
-        end = parse_time(end, path=path, where=where, field_name="ChargePeriodEnd") if end else start + timedelta(days=1)
+        end = (parse_time(end, path=path, where=where, field_name="ChargePeriodEnd") if end
+               else start + timedelta(days=1))
         if end <= start:
             raise located(path, where, "ChargePeriodEnd is not after ChargePeriodStart")
         column = f"cost_{component}_usd"
