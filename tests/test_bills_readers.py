@@ -285,3 +285,17 @@ def test_forcing_a_format_that_does_not_fit_is_one_line(tmp_path):
     with pytest.raises(InputError, match="not a Claude report page"):
         monthly_bills(path, format="claude-cost")
     assert monthly_bills(path, format="stripe").empty
+
+
+def test_the_shipped_mapping_has_the_issue_defaults():
+    from voyager_analysis.sources.bills.common import load_vendors
+
+    v = load_vendors()
+    got = {(p, s): v.component(p, s, path="x", where="y") for p, s in [
+        ("Vercel", "Functions"), ("NEON", None), ("Upstash", "Redis"), ("Inngest", "Steps"),
+        ("Amazon Web Services", "Amazon Simple Storage Service"), ("AWS", "Amazon Simple Storage Service"),
+        ("Algolia", "Search"), ("Anthropic", "Claude")]}
+    assert list(got.values()) == ["vercel", "neon", "upstash", "inngest", "s3", "s3", "search", "claude"]
+    assert v.usd_per_unit == {}  # no rates shipped: every bill must be in USD unless someone adds dated rates
+    with pytest.raises(InputError, match="provider 'AWS' service 'Amazon EC2'"):
+        v.component("AWS", "Amazon EC2", path="x", where="y")

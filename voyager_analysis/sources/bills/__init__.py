@@ -191,8 +191,9 @@ def read_bills(paths, *, format: str | None = None, vendors: Vendors | str | Pat
 
     if format is not None and format not in FORMATS:
         raise InputError(f"unknown bill format '{format}'; valid: {', '.join(FORMATS)}")
+    named = [paths] if isinstance(paths, (str, Path)) else list(paths)
     vendors = vendors if isinstance(vendors, Vendors) else load_vendors(vendors)
-    parsed = [read_bill(f, format=format, vendors=vendors) for f in bill_files(paths)]
+    parsed = [read_bill(f, format=format, vendors=vendors) for f in bill_files(named)]
     check_double_counting(parsed)
     totals = defaultdict(dict)
     for p in parsed:
@@ -216,7 +217,6 @@ def read_bills(paths, *, format: str | None = None, vendors: Vendors | str | Pat
     files = [{"path": display_path(p.path), "format": p.format,
               "months": sorted({m for m, _ in p.totals}), "ignored_lines": p.ignored} for p in parsed]
     out = Bills(monthly, breakdown, files, _partial_months(parsed))
-    named = [paths] if isinstance(paths, (str, Path)) else paths
     monthly.attrs["source"] = ", ".join(display_path(Path(p)) for p in named)
     return out
 
