@@ -1,0 +1,126 @@
+"""churn: whole billing periods from timestamps (by hand), recovery of a known churn process per tier, the bias
+of ignoring censoring, the JSON shape of the issue, one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from voyager_analysis import churn
+from voyager_analysis.errors import InputError
+from voyager_analysis.stats.survival import sbg_equivalent_churn
+
+TRUTH = {"pro": (0.9, 6.0), "max": (1.5, 12.0)}  # (alpha, beta) of the sBG generating each tier
+
+
+def test_whole_months_by_hand():
+    s = pd.to_datetime(["2025-01-31 00:00", "2025-01-15 12:00", "2025-01-15 12:00"], utc=True)
+    e = pd.to_datetime(["2025-02-28 00:00", "2025-03-15 11:59", "2025-03-15 12:00"], utc=True)
+    assert churn.whole_months(s, e).tolist() == [0, 1, 2]
+
+
+def test_subscription_periods_by_hand():
+    subs = pd.DataFrame({
+        "tier": ["pro", "pro", "max", "pro", "pro"],
+        "started_at": ["2025-01-10", "2025-01-10", "2025-02-01", "2025-03-05", "2025-06-01"],
+        "ended_at": ["2025-04-10", None, "2025-02-20", "2025-05-05", None],
+    })
+    frame, as_of = churn.subscription_periods(subs, "2025-05-01")
+    # 1: ended Apr 10 after 3 full periods -> churned, 3 paid. 2: active, 3 renewals (Feb, Mar, Apr 10) ->
+    # censored at 3. 3: cancelled inside its first period -> 1 paid. 4: ends after as_of -> censored at 1
+    # (renewed Apr 5). 5: starts after as_of -> left out.
+    assert frame["periods"].tolist() == [3, 3, 1, 1]
+    assert frame["churned"].tolist() == [True, False, True, False]
+    assert str(as_of.date()) == "2025-05-01"
+
+
+def simulate_subscriptions(seed: int, n: int = 2500, window: int = 30) -> pd.DataFrame:
+    """Subscribers start uniformly over ``window`` months before 2026-01-01; per tier theta ~ Beta(alpha, beta)
+    and the subscription lasts a geometric(theta) number of monthly periods."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    as_of = pd.Timestamp("2026-01-01", tz="UTC")
+    for tier, (a, b) in TRUTH.items():
+        theta = rng.beta(a, b, n)
+        life = np.minimum(rng.geometric(theta), window + 2)  # longer ones are censored anyway
+        start = as_of - pd.to_timedelta(rng.uniform(0, window * 30.4, n), unit="D")
+        start = start.floor("D")
+        end = pd.DatetimeIndex([s + pd.DateOffset(months=int(k)) for s, k in zip(start, life)])
+        rows.append(pd.DataFrame({"tier": tier, "started_at": start, "ended_at": end.where(end <= as_of)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _covered(seed: int) -> int:
+    res = churn.churn_from_subscriptions(simulate_subscriptions(seed), "2026-01-01")
+    hits = 0
+    for tier, (a, b) in TRUTH.items():
+        t = res.tiers[tier]
+        true_churn = sbg_equivalent_churn(a, b, churn.HORIZON_MONTHS)
+        hits += t.sbg.alpha_ci[0] <= a <= t.sbg.alpha_ci[1]
+        hits += t.sbg.beta_ci[0] <= b <= t.sbg.beta_ci[1]
+        hits += t.monthly_churn[1] <= true_churn <= t.monthly_churn[2]
+    return hits
+
+
+def test_recovery_one_seed():
+    assert _covered(2) == 6
+
+
+@pytest.mark.slow
+def test_recovery_coverage_over_seeds():
+    hits = [_covered(seed) for seed in range(20)]
+    assert sum(hits) >= 0.9 * 6 * 20  # each estimate inside its 95% interval in >= 90% of the cases
+
+
+def test_ignoring_censoring_overstates_churn():
+    """'Churn = 1 / mean completed lifetime' uses only the subscriptions that ended: far above the truth and
+    above the interval of the censoring-aware estimate, which covers the truth."""
+    subs = simulate_subscriptions(7)
+    frame, _ = churn.subscription_periods(subs, "2026-01-01")
+    res = churn.churn_by_tier(frame, as_of="2026-01-01")
+    pro = frame[(frame["tier"] == "pro") & frame["churned"]]
+    naive = 1.0 / pro["periods"].mean()
+    truth = sbg_equivalent_churn(*TRUTH["pro"], churn.HORIZON_MONTHS)
+    est, low, high = res.tiers["pro"].monthly_churn
+    assert low <= truth <= high
+    assert naive > high and naive > 1.5 * truth
+
+
+def test_json_shape_of_the_issue():
+    res = churn.churn_from_subscriptions(simulate_subscriptions(3, n=400), "2026-01-01")
+    d = json.loads(json.dumps(res.to_dict(), allow_nan=False))
+    assert d["as_of"].startswith("2026-01-01")
+    for tier in ("pro", "max"):
+        t = d["tiers"][tier]
+        assert t["n"] == res.tiers[tier].n == 400
+        assert set(t["kaplan_meier"][0]) == {"period", "survival", "low", "high", "at_risk"}
+        assert t["kaplan_meier"][0]["period"] == 1
+        assert set(t["sbg"]) >= {"alpha", "beta", "alpha_ci", "beta_ci", "loglik"}
+        assert set(t["monthly_churn"]) == {"estimate", "low", "high"}
+        assert t["monthly_churn"]["low"] < t["monthly_churn"]["estimate"] < t["monthly_churn"]["high"]
+    assert "pro" in res._repr_html_()
+    assert res.summary().loc["pro", "subscriptions"] == res.tiers["pro"].n
+    fig = res.plot_survival()
+    assert len(fig.axes[0].lines) >= 2
+
+
+def test_no_cancellations_gives_a_reason_not_a_crash():
+    frame = pd.DataFrame({"tier": ["pro"] * 3, "periods": [1, 2, 3], "churned": [False] * 3})
+    res = churn.churn_by_tier(frame, as_of="2026-01-01", tiers=("pro",))
+    d = res.to_dict()["tiers"]["pro"]
+    assert d["sbg"] is None and "churned" in d["sbg_reason"]
+    json.dumps(d, allow_nan=False)
+
+
+def test_bad_input_one_line():
+    subs = simulate_subscriptions(1, n=50)
+    with pytest.raises(InputError, match="before the first subscription") as e:
+        churn.churn_from_subscriptions(subs, "2020-01-01")
+    assert "\n" not in str(e.value)
+    with pytest.raises(InputError, match="tier 'max' has no subscriptions"):
+        churn.churn_from_subscriptions(subs[subs["tier"] == "pro"], "2026-01-01")
+    with pytest.raises(InputError, match="--as-of"):
+        churn.churn_from_subscriptions(subs, "yesterday-ish")

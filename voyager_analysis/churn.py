@@ -1,0 +1,202 @@
+"""Churn by tier: how long paid subscriptions last, with censoring, and the monthly churn the revenue model uses.
+
+A subscription's lifetime is counted in whole monthly billing periods. It is active on
+``[started_at, ended_at)``: one whose ``ended_at`` is at or before ``as_of`` has churned after the periods it
+paid for (ending inside its k-th period means k periods paid); one still active at ``as_of`` is *censored*
+there, after the renewals it has made (whole calendar months since it started). Ignoring censoring — using
+the completed lifetimes only — keeps the short ones and drops the long ones, so it overstates churn
+(``tests/test_churn.py`` shows by how much).
+
+Per tier (:func:`churn_by_tier`):
+
+* Kaplan–Meier survival by period with pointwise 95% bands (:func:`voyager_analysis.stats.survival.kaplan_meier`);
+* the shifted-beta-geometric model (Fader & Hardie 2007) by maximum likelihood, with Wald intervals on the
+  log scale: retention by period, the median lifetime and the mean lifetime (infinite when alpha <= 1);
+* ``monthly_churn``: the constant churn that the revenue model's stock equation
+  (:func:`voyager_analysis.revenue.subscriber_stock`, ``S_t = S_(t-1) (1 - c) + N``) needs to hold as many
+  subscribers after ``horizon_months`` of constant inflow as the fitted sBG does
+  (:func:`voyager_analysis.stats.survival.sbg_equivalent_churn`), with a delta-method interval. A constant
+  churn cannot match the sBG at every horizon: heterogeneity makes early churn higher and later churn lower.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from voyager_analysis.errors import ConvergenceError, InputError
+from voyager_analysis.results import Missing, Results
+
+TIERS = ("pro", "max")
+#: Months of constant inflow over which the constant churn matches the sBG's subscriber stock (3 years).
+HORIZON_MONTHS = 36
+
+
+# --- from timestamps to whole periods ------------------------------------------------------------------------
+
+def whole_months(start, end):
+    """Whole calendar months from ``start`` to ``end`` (pandas timestamps, arrays of them): a month counts
+    once the same day and time of the month is reached (Jan 31 -> Feb 28 counts 0; -> Mar 31 counts 2)."""
+    import pandas as pd
+
+    s, e = pd.DatetimeIndex(start), pd.DatetimeIndex(end)
+    months = (e.year - s.year) * 12 + (e.month - s.month)
+    s_rest = s.day * 86_400 + s.hour * 3600 + s.minute * 60 + s.second
+    e_rest = e.day * 86_400 + e.hour * 3600 + e.minute * 60 + e.second
+    return np.asarray(months - (e_rest < s_rest), dtype=int)
+
+
+def utc_timestamp(when):
+    """A date or time as a UTC pandas Timestamp (naive = UTC); an unreadable one is an InputError naming --as-of."""
+    import pandas as pd
+
+    try:
+        t = pd.Timestamp(when)
+    except ValueError as exc:
+        raise InputError(f"--as-of: not a date or time: {str(when)[:40]}") from exc
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def subscription_periods(subscriptions, as_of=None):
+    """Whole periods and churn status of each subscription at ``as_of`` (default: the latest start or end).
+
+    ``subscriptions`` has ``tier``, ``started_at`` and ``ended_at`` (empty = still active), timestamps in UTC.
+    Returns ``(frame, as_of)`` with ``frame`` holding ``tier``, ``periods``, ``churned`` for the subscriptions
+    started at or before ``as_of``. An ``as_of`` before the first subscription is an :class:`InputError`.
+    """
+    import pandas as pd
+
+    start = pd.to_datetime(subscriptions["started_at"], utc=True, format="ISO8601")
+    end = pd.to_datetime(subscriptions["ended_at"], utc=True, format="ISO8601")
+    if start.empty:
+        raise InputError("subscriptions: no rows")
+    latest = max(start.max(), end.max()) if end.notna().any() else start.max()
+    as_of = latest if as_of is None else utc_timestamp(as_of)
+    if as_of < start.min():
+        raise InputError(f"--as-of {as_of.date()} is before the first subscription ({start.min().date()})")
+    keep = (start <= as_of).to_numpy()
+    start, end = start[keep], end[keep]
+    churned = (end.notna() & (end <= as_of)).to_numpy()
+    one_second = pd.Timedelta(seconds=1)
+    paid = whole_months(start, end.where(churned, as_of) - one_second) + 1  # ended inside period k: k paid
+    renewed = whole_months(start, pd.Series(as_of, index=start.index))
+    out = pd.DataFrame({"tier": np.asarray(subscriptions["tier"])[keep],
+                        "periods": np.where(churned, np.maximum(paid, 1), renewed), "churned": churned})
+    return out, as_of
+
+
+# --- the analysis --------------------------------------------------------------------------------------------
+
+@dataclass
+class TierChurn:
+    """One tier's survival: Kaplan–Meier table, sBG fit (or why not), monthly churn and lifetimes."""
+
+    tier: str
+    n: int
+    churned: int
+    kaplan_meier: Any  #: DataFrame period, survival, low, high, at_risk
+    sbg: Any  #: stats.survival.SBGFit or Missing
+    monthly_churn: Any  #: (estimate, low, high) or Missing
+    median_lifetime_months: Any
+    mean_lifetime_months: Any
+
+    def payload(self) -> dict:
+        churn = self.monthly_churn
+        return {"n": self.n, "churned": self.churned,
+                "kaplan_meier": self.kaplan_meier.to_dict(orient="records"),
+                "sbg": self.sbg.to_dict() if not isinstance(self.sbg, Missing) else self.sbg,
+                "monthly_churn": churn if isinstance(churn, Missing)
+                else dict(zip(("estimate", "low", "high"), churn)),
+                "median_lifetime_months": self.median_lifetime_months,
+                "mean_lifetime_months": self.mean_lifetime_months}
+
+
+@dataclass(repr=False)
+class Churn(Results):
+    """Survival of paid subscriptions by tier at ``as_of`` (see the module docstring)."""
+
+    as_of: str
+    tiers: dict[str, TierChurn]
+    horizon_months: int = HORIZON_MONTHS
+    level: float = 0.95
+    method: str = field(default=("Kaplan-Meier (statsmodels SurvfuncRight, Greenwood, log-log bands); "
+                                 "shifted-beta-geometric by maximum likelihood (Wald on log scale)"))
+    title = "Churn by tier"
+
+    def summary(self):
+        import pandas as pd
+
+        rows = []
+        for name, t in self.tiers.items():
+            fit, churn = t.sbg, t.monthly_churn
+            ok = not isinstance(fit, Missing)
+            rows.append({"tier": name, "subscriptions": t.n, "churned": t.churned,
+                         "alpha": fit.alpha if ok else math.nan, "beta": fit.beta if ok else math.nan,
+                         "monthly_churn": churn[0] if ok else math.nan,
+                         "churn_low": churn[1] if ok else math.nan, "churn_high": churn[2] if ok else math.nan,
+                         "median_lifetime_months": t.median_lifetime_months if ok else math.nan})
+        return pd.DataFrame(rows).set_index("tier")
+
+    def _payload(self) -> dict:
+        return {"as_of": self.as_of, "horizon_months": self.horizon_months, "method": self.method,
+                "tiers": {name: t.payload() for name, t in self.tiers.items()}}
+
+    def plot_survival(self):
+        """Kaplan–Meier steps with bands and the fitted sBG curve, one colour per tier."""
+        from voyager_analysis.plots.cohorts import survival_by_tier
+
+        curves = {name: (t.kaplan_meier, None if isinstance(t.sbg, Missing) else t.sbg.survival)
+                  for name, t in self.tiers.items()}
+        return survival_by_tier(curves, note=f"Subscriptions as of {self.as_of}; {self.method}.")
+
+
+def tier_churn(tier: str, periods, churned, counts=None, *, horizon_months: int = HORIZON_MONTHS,
+               level: float = 0.95) -> TierChurn:
+    """:class:`TierChurn` of one tier's durations (whole periods) and churn flags (optionally weighted)."""
+    from voyager_analysis.stats.survival import fit_sbg, kaplan_meier
+
+    w = np.ones(len(periods)) if counts is None else np.asarray(counts, dtype=float)
+    churned = np.asarray(churned, dtype=bool)
+    km = kaplan_meier(periods, churned, w, level=level)
+    try:
+        fit = fit_sbg(periods, churned, w, level=level)
+    except ConvergenceError as exc:
+        reason = Missing(f"no sBG fit for {tier}: {exc}")
+        return TierChurn(tier, int(w.sum()), int(w[churned].sum()), km, reason, reason, reason, reason)
+    mean = fit.mean_lifetime()
+    return TierChurn(tier=tier, n=int(w.sum()), churned=int(w[churned].sum()), kaplan_meier=km, sbg=fit,
+                     monthly_churn=fit.equivalent_churn(horizon_months),
+                     median_lifetime_months=fit.median_lifetime(),
+                     mean_lifetime_months=mean if math.isfinite(mean)
+                     else Missing("alpha <= 1: the sBG's mean lifetime is infinite"))
+
+
+def churn_by_tier(durations, *, as_of: str, tiers=TIERS, horizon_months: int = HORIZON_MONTHS,
+                  level: float = 0.95) -> Churn:
+    """Churn of each tier from ``durations`` (``tier``, ``periods``, ``churned`` and optional ``count``), as
+    :func:`subscription_periods` or the SQL aggregation returns them. A tier without subscribers is an
+    :class:`InputError`."""
+    out = {}
+    tier_col = np.asarray(durations["tier"])
+    for tier in tiers:
+        rows = durations[tier_col == tier]
+        counts = rows["count"] if "count" in rows else None
+        if len(rows) == 0 or (counts is not None and float(np.sum(counts)) == 0):
+            raise InputError(f"subscriptions: tier '{tier}' has no subscriptions started by {as_of}")
+        out[tier] = tier_churn(tier, rows["periods"].to_numpy(), rows["churned"].to_numpy(),
+                               None if counts is None else counts.to_numpy(), horizon_months=horizon_months,
+                               level=level)
+    return Churn(as_of=str(as_of), tiers=out, horizon_months=horizon_months, level=level)
+
+
+def churn_from_subscriptions(subscriptions, as_of=None, **kwargs) -> Churn:
+    """:func:`churn_by_tier` straight from a per-subscription frame (``tier``, ``started_at``, ``ended_at``)."""
+    frame, when = subscription_periods(subscriptions, as_of)
+    return churn_by_tier(frame, as_of=when.isoformat(), **kwargs)
+
+
+__all__ = ["Churn", "HORIZON_MONTHS", "TIERS", "TierChurn", "churn_by_tier", "churn_from_subscriptions",
+           "subscription_periods", "tier_churn", "utc_timestamp", "whole_months"]
