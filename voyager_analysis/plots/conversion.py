@@ -73,7 +73,8 @@ def margin_histogram(margin_pct, margin_after_share_pct, claimed_range_pct: Sequ
     ax.set_xlabel("margin (%)")
     ax.set_ylabel("Monte Carlo draws")
     ax.set_title("Margin at this user count: how often is it in the claimed range?", loc="left", fontsize=11)
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    if ax.get_legend_handles_labels()[0]:  # no revenue and no claimed range: nothing to label
+        ax.legend(frameon=False, fontsize=8, loc="upper left")
     if note:
         source_note(fig, note)
     return fig
