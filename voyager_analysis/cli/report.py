@@ -7,7 +7,13 @@ HELP = "run every notebook (in parallel) and write reports/<run-id>/*.html, mani
 EPILOG = """\
 exit status: 0 every notebook succeeded; 1 some notebook failed (the others are still rendered, the
 failure is shown in index.html, 'latest' keeps pointing to the last good run); 2 bad input (nothing was
-executed or written), or --no-wait while another run holds the folder's lock.
+executed or written), --no-wait while another run holds the folder's lock, or the reports folder cannot
+be written (read-only, disk full).
+
+A run with --only, -p or --scenario is an exploration: listed in index.html, never 'latest', never the
+baseline of "what changed". A notebook whose code, parameters, scenario, package code and versions, and
+the data files it read are unchanged since its last successful run is reused (its outputs copied; the
+progress line says "reused"); --force re-runs everything.
 
 Runs on the same --out folder are serialised by a lock (OUT/.lock): a second run waits for the first
 and says so on stderr (use --no-wait to stop at once instead). Notebooks named 00_* run last and get
@@ -44,8 +50,8 @@ def add_arguments(p):
                    help="if another run holds the folder's lock, exit 2 at once instead of waiting")
     p.add_argument("--timeout", metavar="SECONDS", type=float, default=1800.0,
                    help="fail a notebook whose single cell runs longer than this (default: 1800)")
-    p.add_argument("--cold", dest="warm", action="store_false",
-                   help="start every kernel from scratch instead of forking pre-warmed kernels (slower)")
+    p.add_argument("--force", action="store_true",
+                   help="execute every notebook, even those whose code, parameters and input data are unchanged")
     p.add_argument("--notebooks", metavar="DIR", help="notebooks folder (default: notebooks/)")
     p.add_argument("--data", metavar="DIR", help="input data folder hashed into the manifest (default: data/)")
     p.add_argument("--schedule", action="store_true",
@@ -61,7 +67,6 @@ def run(args) -> int:
 
     if args.schedule:
         recipe = report.schedule_recipe(config.ROOT, keep=args.keep or 14)
-        print("# crontab -e")
         print(recipe["cron"])
         for name in ("voyager-report.service", "voyager-report.timer"):
             print(f"# /etc/systemd/system/{name}")
@@ -70,7 +75,7 @@ def run(args) -> int:
         return 0
     plan = report.plan_run(notebooks_dir=args.notebooks, out_dir=args.out, data_dir=args.data, only=args.only,
                            scenario=args.scenario, parameters=args.parameters, jobs=args.jobs, keep=args.keep,
-                           show_code=args.show_code, wait=args.wait, warm=args.warm, timeout_s=args.timeout)
+                           show_code=args.show_code, wait=args.wait, timeout_s=args.timeout, force=args.force)
     import signal
 
     def terminate(signum, frame):  # systemd stop, kill: clean up like Ctrl-C (no half-written run folder)
