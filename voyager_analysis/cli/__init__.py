@@ -64,14 +64,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:  # a folder that cannot be written, a full disk: the user's to fix, in one line
-        print(f"error: {_os_error_line(exc)}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a folder that cannot be written, a full disk: the user's to fix, in one line
+        print(f"error: {_os_error_line(exc)}", file=sys.stderr)
+        return 2
 
 
 def _os_error_line(exc: OSError) -> str:
