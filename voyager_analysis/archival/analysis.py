@@ -28,7 +28,7 @@ MODEL_INPUT_OF = {"conversations_per_user_month": "conversations_per_user_month"
 KNOB_MULTIPLES = (0.5, 1.0, 1.5, 2.0)
 
 
-@dataclass
+@dataclass(repr=False)
 class ArchivalAnalysis(Results):
     """An archive policy simulated over the metrics' months and a horizon: savings, payback, sensitivity."""
 

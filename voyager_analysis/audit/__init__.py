@@ -20,7 +20,7 @@ MARGIN_MATCH_TOLERANCE = 0.005
 ELASTICITY_ID = "claims.costs_scale_sublinearly"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class AuditResult(Results):
     """Every finding of the audit (passed checks included, severity ``ok``), with the inputs it read."""
 

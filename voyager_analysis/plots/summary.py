@@ -26,7 +26,10 @@ def sensitivity_ranking_chart(rows, *, top_n: int = 10, note: str = ""):
     ax.set_xlim(0, 1.05)
     ax.set_xlabel("total-order Sobol' index ST (share of its output's variance)")
     ax.set_title("Which inputs matter most, across the notebooks", loc="left", fontsize=11)
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    if notebooks:
+        ax.legend(frameon=False, fontsize=8, loc="lower right")
+    else:
+        ax.text(0.5, 0.5, "no sensitivity results in this run", ha="center", va="center", transform=ax.transAxes)
     if note:
         source_note(fig, note)
     return fig

@@ -25,7 +25,7 @@ MEASURED = ("messages_per_user_month", "input_tokens_per_message", "output_token
 SHARES = ("sonnet_share", "cache_hit_rate", "batch_share")
 
 
-@dataclass
+@dataclass(repr=False)
 class RoutingAnalysis(Results):
     """The Claude bill of one workload, its savings, budget shares, phase comparison and sensitivity."""
 

@@ -70,7 +70,7 @@ def top_inputs_markdown(top) -> str:
     return "\n".join(lines)
 
 
-@dataclass
+@dataclass(repr=False)
 class ExecutiveSummary(Results):
     """The claims, risks and top inputs of one run (see the module docstring)."""
 
