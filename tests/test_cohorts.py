@@ -94,11 +94,11 @@ def test_retention_json_and_errors():
 
 # --- usage by tenure -----------------------------------------------------------------------------------------
 
-TENURE_B = -0.25  # per-user messages fall as (1 + months since signup) ** -0.25
+TENURE_B = -0.03  # per-user messages fall 3% (log scale) per month of tenure
 
 
 def simulate_tenure(seed: int, cohorts: int = 15, b: float = TENURE_B, period_trend: float = 0.0):
-    """Cells of cohort x age: 100-600 active users, per-user messages 60 (1 + k) ** b times a cohort effect
+    """Cells of cohort x age: 100-600 active users, per-user messages 60 exp(b k) times a cohort effect
     (lognormal, sd 0.08) and cell noise (sd 0.05); ``period_trend`` adds a calendar-time effect per month."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -106,13 +106,13 @@ def simulate_tenure(seed: int, cohorts: int = 15, b: float = TENURE_B, period_tr
     for i in range(cohorts):
         for k in range(cohorts - i):
             n = int(rng.integers(100, 600))
-            mean = 60 * (1 + k) ** b * math.exp(cohort_effect[i] + period_trend * (i + k) + rng.normal(0, 0.05))
+            mean = 60 * math.exp(b * k + cohort_effect[i] + period_trend * (i + k) + rng.normal(0, 0.05))
             rows.append((add_months("2024-01", i), k, n, rng.poisson(mean * n)))
     return pd.DataFrame(rows, columns=["cohort", "age_months", "active_users", "messages"])
 
 
 def _tenure_hit(seed: int) -> bool:
-    _, lo, hi = tenure.usage_by_tenure(simulate_tenure(seed), "messages").elasticity
+    _, lo, hi = tenure.usage_by_tenure(simulate_tenure(seed), "messages").growth_per_month
     return lo <= TENURE_B <= hi
 
 
@@ -122,7 +122,9 @@ def test_tenure_recovers_elasticity_one_seed():
 
 @pytest.mark.slow
 def test_tenure_coverage_over_seeds():
-    assert sum(_tenure_hit(s) for s in range(40)) >= 36
+    # 100 seeds (each fit takes milliseconds): with 15 cohorts, cluster-robust intervals cover a little under
+    # nominal (94 of 100 here), so 40 seeds would leave the check at the mercy of 2-3 draws.
+    assert sum(_tenure_hit(s) for s in range(100)) >= 90
 
 
 def test_tenure_mix_by_hand():
@@ -132,10 +134,10 @@ def test_tenure_mix_by_hand():
     for i, c in enumerate(["2024-01", "2024-02", "2024-03", "2024-04", "2024-05"]):
         for k in range(5 - i):
             n = 100 * (i + 1)
-            rows.append((c, k, n, n * 10 * (1 + k) ** -0.5))
+            rows.append((c, k, n, n * 10 * math.exp(-0.5 * k)))
     res = tenure.usage_by_tenure(pd.DataFrame(rows, columns=["cohort", "age_months", "active_users", "tokens"]),
                                  "tokens")
-    assert res.elasticity[0] == pytest.approx(-0.5, abs=1e-9)
+    assert res.growth_per_month[0] == pytest.approx(-0.5, abs=1e-9)
     d = res.decomposition()
     assert d["total_change"] == pytest.approx(d["tenure_mix"], abs=1e-9) and d["other"] == pytest.approx(0, abs=1e-9)
     assert "not separately identified" in d["caveat"]
@@ -145,7 +147,7 @@ def test_tenure_mix_by_hand():
 
 def test_calendar_trend_lands_in_other():
     """A pure calendar-time rise (no tenure effect) is not attributed to the tenure mix... mostly: the
-    caveat's point. The elasticity absorbs some of it (APC), but 'other' carries most of the change."""
+    caveat's point. The tenure slope absorbs some of it (APC), but 'other' carries most of the change."""
     cells = simulate_tenure(5, b=0.0, period_trend=0.03)
     d = tenure.usage_by_tenure(cells, "messages").decomposition()
     assert d["total_change"] > 0 and d["other"] > abs(d["tenure_mix"])

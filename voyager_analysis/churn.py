@@ -37,6 +37,10 @@ HORIZON_MONTHS = 36
 
 # --- from timestamps to whole periods ------------------------------------------------------------------------
 
+def _seconds_into_month(t):
+    return t.day * 86_400 + t.hour * 3600 + t.minute * 60 + t.second
+
+
 def whole_months(start, end):
     """Whole calendar months from ``start`` to ``end`` (pandas timestamps, arrays of them): a month counts
     once the same day and time of the month is reached (Jan 31 -> Feb 28 counts 0; -> Mar 31 counts 2)."""
@@ -44,9 +48,17 @@ def whole_months(start, end):
 
     s, e = pd.DatetimeIndex(start), pd.DatetimeIndex(end)
     months = (e.year - s.year) * 12 + (e.month - s.month)
-    s_rest = s.day * 86_400 + s.hour * 3600 + s.minute * 60 + s.second
-    e_rest = e.day * 86_400 + e.hour * 3600 + e.minute * 60 + e.second
-    return np.asarray(months - (e_rest < s_rest), dtype=int)
+    return np.asarray(months - (_seconds_into_month(e) < _seconds_into_month(s)), dtype=int)
+
+
+def periods_paid(start, end):
+    """Billing periods paid by subscriptions that ended at ``end``: ending inside period k means k paid (at
+    least 1). The same rule as the SQL in :mod:`voyager_analysis.sources.cohort_queries`."""
+    import pandas as pd
+
+    s, e = pd.DatetimeIndex(start), pd.DatetimeIndex(end)
+    partial = np.asarray(_seconds_into_month(e) != _seconds_into_month(s))
+    return np.maximum(whole_months(s, e) + partial, 1)
 
 
 def utc_timestamp(when):
@@ -80,11 +92,10 @@ def subscription_periods(subscriptions, as_of=None):
     keep = (start <= as_of).to_numpy()
     start, end = start[keep], end[keep]
     churned = (end.notna() & (end <= as_of)).to_numpy()
-    one_second = pd.Timedelta(seconds=1)
-    paid = whole_months(start, end.where(churned, as_of) - one_second) + 1  # ended inside period k: k paid
+    paid = periods_paid(start, end.where(churned, as_of))
     renewed = whole_months(start, pd.Series(as_of, index=start.index))
     out = pd.DataFrame({"tier": np.asarray(subscriptions["tier"])[keep],
-                        "periods": np.where(churned, np.maximum(paid, 1), renewed), "churned": churned})
+                        "periods": np.where(churned, paid, renewed), "churned": churned})
     return out, as_of
 
 
@@ -199,4 +210,4 @@ def churn_from_subscriptions(subscriptions, as_of=None, **kwargs) -> Churn:
 
 
 __all__ = ["Churn", "HORIZON_MONTHS", "TIERS", "TierChurn", "churn_by_tier", "churn_from_subscriptions",
-           "subscription_periods", "tier_churn", "utc_timestamp", "whole_months"]
+           "periods_paid", "subscription_periods", "tier_churn", "utc_timestamp", "whole_months"]

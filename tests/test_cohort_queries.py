@@ -1,0 +1,113 @@
+"""sources.cohort_queries: the SQL aggregations give what the pandas reference functions give on the same
+events (DuckDB over Parquet and CSV), and the models recover the synthetic company's known parameters."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from voyager_analysis import churn
+from voyager_analysis.cohorts import conversion, retention
+from voyager_analysis.errors import InputError
+from voyager_analysis.sources import cohort_queries as q
+from voyager_analysis.sources.engines import open_engine
+from voyager_analysis.sources.example_events import EventTruth, example_events, write_example_events
+
+TRUTH = replace(EventTruth(), n_users=3000, n_months=15)
+AS_OF = pd.Timestamp("2026-06-20 13:00", tz="UTC")
+
+
+@pytest.fixture(scope="module")
+def events(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cohort_events")
+    write_example_events(root / "pq", TRUTH, seed=3)
+    write_example_events(root / "csv", TRUTH, seed=3, fmt="csv")
+    return root, example_events(TRUTH, seed=3)
+
+
+@pytest.mark.parametrize("fmt", ["pq", "csv"])
+def test_subscription_and_conversion_durations_match_pandas(events, fmt):
+    root, tables = events
+    with open_engine(root / fmt) as eng:
+        sql = q.subscription_durations(eng, AS_OF)
+        conv = q.conversion_durations(eng, AS_OF)
+    ref, _ = churn.subscription_periods(tables["subscriptions"], AS_OF)
+    ref = ref.groupby(["tier", "periods", "churned"]).size().rename("count").reset_index()
+    got = sql.sort_values(["tier", "periods", "churned"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, ref.sort_values(["tier", "periods", "churned"]).reset_index(drop=True),
+                                  check_dtype=False)
+    firsts = tables["subscriptions"].groupby(["user_id", "tier"])["started_at"].min().unstack()
+    users = tables["users"].set_index("user_id").join(firsts.rename(columns=lambda t: f"first_{t}_at"))
+    cref, _ = conversion.conversion_periods(users.reset_index(), AS_OF)
+    cref = cref.groupby(["tier", "periods", "converted"]).size().rename("count").reset_index()
+    pd.testing.assert_frame_equal(conv.sort_values(["tier", "periods", "converted"]).reset_index(drop=True),
+                                  cref.sort_values(["tier", "periods", "converted"]).reset_index(drop=True),
+                                  check_dtype=False)
+
+
+def test_cohort_cells_match_pandas(events):
+    root, tables = events
+    with open_engine(root / "pq") as eng:
+        cells, last = q.cohort_cells(eng)
+        sizes = q.cohort_sizes(eng)
+    users = tables["users"].assign(cohort=tables["users"]["signed_up_at"].dt.strftime("%Y-%m"))
+    m = tables["messages"].assign(month=tables["messages"]["created_at"].dt.strftime("%Y-%m"))
+    ref_sizes, active, ref_last = retention.retention_counts(users.set_index("user_id")["cohort"], m)
+    assert last == ref_last and sizes.to_dict() == ref_sizes.to_dict()
+    merged = cells.merge(active, on=["cohort", "age_months"], suffixes=("", "_ref"))
+    assert len(merged) == len(active) == len(cells)
+    assert (merged["active_users"] == merged["active_users_ref"]).all()
+    assert cells["messages"].sum() == len(tables["messages"])
+    assert cells["new_storage_gb"].sum() == pytest.approx(tables["conversations"]["size_bytes"].sum() / 1e9)
+
+
+def test_models_recover_the_synthetic_company(events):
+    """Retention: s_k = 0.9 (0.3 + 0.7 exp(-k/3)) in the generator (10% never active) is exactly a decay to a
+    plateau of 0.27 at rate 1/3 from s_1 = 0.27 + 0.63 exp(-1/3). Messages grow 4% per month of tenure
+    (log 1.04 = 0.0392). Pro lifetimes are exponential at 0.08/month: whole periods are geometric with
+    theta = 1 - exp(-0.08), so the constant churn over the horizon is theta / (1 - (1 - theta) ** H)."""
+    from voyager_analysis.cohorts.tenure import usage_by_tenure
+
+    root, _ = events
+    with open_engine(root / "pq") as eng:
+        cells, last = q.cohort_cells(eng)
+        sizes = q.cohort_sizes(eng)
+        as_of = q.latest_event_time(eng)
+        durations = q.subscription_durations(eng, as_of)
+    est = retention.retention(sizes, cells, last).estimates()
+    truth = {"plateau_share": 0.27, "decay_rate_per_month": 1 / 3,
+             "first_month_share": 0.27 + 0.63 * math.exp(-1 / 3)}
+    for name, value in truth.items():
+        assert est.loc[name, "low"] <= value <= est.loc[name, "high"], name
+    _, lo, hi = usage_by_tenure(cells, "messages").growth_per_month
+    assert lo <= math.log(1 + TRUTH.messages_tenure_growth) <= hi
+    res = churn.churn_by_tier(durations, as_of=as_of.isoformat())
+    theta = 1 - math.exp(-TRUTH.pro_monthly_churn)
+    expected = theta / (1 - (1 - theta) ** churn.HORIZON_MONTHS)
+    _, low, high = res.tiers["pro"].monthly_churn
+    assert low <= expected <= high
+    json.dumps(res.to_dict(), allow_nan=False)
+
+
+def test_as_of_before_first_subscription_is_one_line(events):
+    root, _ = events
+    with open_engine(root / "pq") as eng, pytest.raises(InputError, match="before the first subscription"):
+        q.subscription_durations(eng, pd.Timestamp("2001-01-01", tz="UTC"))
+
+
+def test_view_bins_match_pandas(events):
+    from voyager_analysis.cohorts.views import view_bins
+
+    root, tables = events
+    with open_engine(root / "pq") as eng:
+        bins = q.view_bins(eng, AS_OF)
+    ref = view_bins(tables["conversations"], AS_OF)
+    assert bins["conversations"].sum() == len(ref)
+    assert bins["views"].sum() == ref["views"].sum() and bins["views_sq"].sum() == ref["views_sq"].sum()
+    ref_bin = np.floor(ref["age_months"]) + 0.5
+    assert sorted(bins["age_months"]) == sorted(ref_bin.unique())
