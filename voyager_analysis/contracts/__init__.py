@@ -77,10 +77,10 @@ class Payload:
     @classmethod
     def from_json(cls, data: dict[str, Any]):
         """The payload from its JSON; a missing field is a :class:`ContractError`, extra keys are ignored."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        missing = sorted(n for n in names if n not in data
-                         and dataclasses.fields(cls)[[f.name for f in dataclasses.fields(cls)].index(n)].default
-                         is dataclasses.MISSING)
+        fields = dataclasses.fields(cls)
+        names = {f.name for f in fields}
+        missing = sorted(f.name for f in fields if f.name not in data and f.default is dataclasses.MISSING
+                         and f.default_factory is dataclasses.MISSING)
         if missing:
             raise ContractError(f"{cls.notebook}: results lack {', '.join(missing)}")
         return cls(**{k: v for k, v in data.items() if k in names})
