@@ -147,6 +147,9 @@ def view_decay(bins, *, level: float = 0.95) -> ViewDecay:
     if not np.isfinite(best.fun) or abs(x[1]) > 9:
         raise ConvergenceError("view decay: no finite half-life maximises the likelihood (views do not decay "
                                "within the ages observed)")
+    if math.exp(x[1]) < 0.5 * a.min():
+        raise ConvergenceError(f"view decay: views do not change with age over the ages observed (the fitted "
+                               f"half-life, {math.exp(x[1]):.2g} months, is below the youngest age)")
     mu = expected_views(a, *np.exp(x))
     D = _dlog(a, math.exp(x[1]))
     A = (D * (n * mu)[:, None]).T @ D
@@ -155,7 +158,10 @@ def view_decay(bins, *, level: float = 0.95) -> ViewDecay:
         A_inv = np.linalg.inv(A)
     except np.linalg.LinAlgError as exc:
         raise ConvergenceError("view decay: singular information matrix") from exc
-    return ViewDecay(bins=bins.reset_index(drop=True), log_params=np.asarray(x), cov=A_inv @ B @ A_inv, level=level)
+    cov = A_inv @ B @ A_inv
+    if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
+        raise ConvergenceError("view decay: the covariance is not defined at the optimum")
+    return ViewDecay(bins=bins.reset_index(drop=True), log_params=np.asarray(x), cov=cov, level=level)
 
 
 def archive_rule_share(conversations, *, inactive_months: float, max_view_count: float, as_of=None) -> float:
