@@ -29,7 +29,10 @@ def test_fit_growth_json(cli):
     r = cli("fit", "growth", "--json")
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
-    assert set(d) == {"selected", "models", "milestones"}
+    assert {"selected", "models", "milestones", "error_model", "forecast", "calibration"} <= set(d)
+    assert d["error_model"] in ("additive", "multiplicative") and d["error_model_rule"]
+    assert len(d["forecast"]) == 12 and d["forecast"][0]["month"] == "2026-12"
+    assert 0 <= d["calibration"]["coverage"] <= 1 and d["calibration"]["level"] == 0.95
     assert d["selected"] == "logistic"  # the example's generating curve
     assert set(d["models"]) == {"exponential", "logistic", "gompertz", "richards", "bass"}
     for m in d["models"].values():

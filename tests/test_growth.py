@@ -222,7 +222,8 @@ def test_milestones_compare_with_the_roadmap(example_metrics, roadmap):
 def test_to_dict_is_the_cli_json(example_metrics, roadmap):
     d = growth.fit_growth(example_metrics, roadmap=roadmap).to_dict()
     json.dumps(d, allow_nan=False)
-    assert set(d) == {"selected", "models", "milestones"}
+    assert {"selected", "models", "milestones", "error_model", "error_model_rule", "forecast", "calibration"} <= set(d)
+    assert d["error_model"] in ("additive", "multiplicative") and len(d["forecast"]) == 12
     assert set(d["models"]) == set(growth.MODELS)
     for entry in d["models"].values():
         assert {"params", "ci", "aicc", "weight", "converged"} <= set(entry)
@@ -263,5 +264,9 @@ def test_a_parameter_at_a_search_bound_warns(example_metrics):
     assert m.converged_ and m.at_bound_ == ["m"]
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        comp = growth.fit_growth(example_metrics, "bass")
+        comp = growth.fit_growth(example_metrics, "bass", error_model="multiplicative", calibrate=False)
     assert "at a search bound" in comp.table.set_index("model").loc["bass", "message"]
+    # not identified: no interval in the JSON (null with a reason), and the message is kept
+    entry = comp.to_dict()["models"]["bass"]
+    assert entry["ci"]["m"] is None and "search bound" in entry["ci"]["m_reason"]
+    assert "at a search bound" in entry["message"] and entry["ci"]["p"] is not None

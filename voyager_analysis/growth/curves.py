@@ -18,10 +18,18 @@ Bass describes *cumulative* adopters from a launch at t = -1 (the first data row
 by the end of the first month). We use monthly active users as the adopter count, which assumes churn
 is small or replaced, so ``m`` plays the role of the ceiling K.
 
-**Error model.** Each model states it in ``error_model``; today every curve uses ``"multiplicative"``:
-``log(users_i) = log f(t_i) + e_i`` with independent ``e_i ~ N(0, sigma^2)`` (a 3% miss at 1K users counts
-as much as one at 100K), so fits minimise squared residuals of ``log(users)`` with ``scipy.optimize.least_squares`` from several automatic starting points,
-inside bounds. Positive parameters are fitted on the log scale, so their 95% intervals (t quantiles
+**Error model.** Each model states it in ``error_model``, one of :data:`ERROR_MODELS`:
+
+* ``"multiplicative"``: ``log(users_i) = log f(t_i) + e_i``, ``e_i ~ N(0, sigma^2)`` independent (a 3% miss at
+  1K users counts as much as one at 100K): least squares on ``log(users)``;
+* ``"additive"``: ``users_i = f(t_i) + e_i`` (natural scale; nonlinear least squares as in the textbooks):
+  large values dominate the fit, which is what pins a ceiling on a long saturating series.
+
+Both minimise squared residuals with ``scipy.optimize.least_squares`` from several automatic starting points,
+inside bounds. ``aicc_`` is computed from the Gaussian likelihood of *users on the original scale* (the
+multiplicative fit's log-likelihood includes the Jacobian term ``-sum(log users)``), so the two error models
+of a curve, and different curves, are compared on the same footing
+(:func:`voyager_analysis.growth.fit_growth` does that and averages over them). Positive parameters are fitted on the log scale, so their 95% intervals (t quantiles
 with n - p degrees of freedom, from the Jacobian covariance) are asymmetric; ``se_`` is the delta-
 method standard error on the natural scale. These Wald intervals are accurate for the three-parameter
 curves (about 95% coverage in the tests' simulations) but run narrow for Richards, whose r and nu are
@@ -50,6 +58,10 @@ from voyager_analysis.stats.residuals import residual_diagnostics
 MAX_STARTS = 3
 #: How far past the last observation a milestone month is searched for (months).
 SEARCH_HORIZON_MONTHS = 240.0
+#: The two ways observations may scatter around a curve (see the module docstring).
+ERROR_MODELS = ("multiplicative", "additive")
+#: The reason given for an interval that is not reported because its parameter ended at a search bound.
+AT_BOUND_REASON = "not identified: the parameter ended at a search bound, so the data do not pin it down"
 
 
 def _log1pexp(x):
@@ -70,11 +82,17 @@ class GrowthModel(Results):
     name = "base"
     #: How the observations scatter around the curve (see the module docstring); stated in every output.
     error_model = "multiplicative"
+    #: The parameter that is the ceiling (users), if the curve has one.
+    ceiling_param: str | None = None
     param_names: tuple[str, ...] = ()
     log_params: tuple[bool, ...] = ()
 
-    def __init__(self, level: float = 0.95):
+    def __init__(self, level: float = 0.95, error_model: str = "multiplicative"):
+        if error_model not in ERROR_MODELS:
+            raise InputError(unknown_name("error model", error_model, ERROR_MODELS))
         self.level = level
+        self.error_model = error_model
+        self._scale = 1.0  # additive residuals are divided by max(users) for the optimiser's sake
         self.converged_ = False
         self.at_bound_: list[str] = []  # parameters that ended at a search bound (a ConvergenceWarning)
         self.message_ = "not fitted"
@@ -127,6 +145,7 @@ class GrowthModel(Results):
         y = np.asarray(users, dtype=float).ravel()
         _check_growth_data(t, y)
         self.t_, self.users_, self.n_ = t, y, t.size
+        self._scale = float(np.max(y)) if y.size else 1.0
         self.converged_, self.message_ = False, ""
         p = self.n_params
         if self.n_ < p + 3:
@@ -176,19 +195,25 @@ class GrowthModel(Results):
         natural = self._to_natural(u)
         with np.errstate(over="ignore"):
             lo_n, hi_n = self._to_natural(u - q * se_u), self._to_natural(u + q * se_u)
-        self._u, self.cov_, self.sigma_, self.dof_ = u, cov, math.sqrt(s2), dof
+        scale = self._scale if self.error_model == "additive" else 1.0
+        self._u, self.cov_, self.sigma_, self.dof_ = u, cov, math.sqrt(s2) * scale, dof
         self.params_ = {k: float(v) for k, v in zip(self.param_names, natural)}
-        self.se_ = {k: float(se_u[j] * (natural[j] if self.log_params[j] else 1.0))
-                    for j, k in enumerate(self.param_names)}
-        self.ci_ = {k: (float(lo_n[j]), float(hi_n[j])) for j, k in enumerate(self.param_names)}
-        self.residuals_ = r.copy()
-        self.rmse_ = math.sqrt(rss / self.n_)
-        k = p + 1  # + the noise variance
-        self.aicc_ = self.n_ * math.log(max(rss, 1e-300) / self.n_) + 2 * k + 2 * k * (k + 1) / (self.n_ - k - 1)
-        self.diagnostics_ = residual_diagnostics(r)
         at_bound = [self.param_names[j] for j in range(p)
                     if best.active_mask[j] != 0 or abs(u[j] - ulo[j]) < 1e-6 * (1 + abs(ulo[j]))
                     or abs(u[j] - uhi[j]) < 1e-6 * (1 + abs(uhi[j]))]
+        # a parameter at a bound has no interval: the Jacobian covariance would pretend it is known
+        self.se_ = {k: (math.nan if k in at_bound else float(se_u[j] * (natural[j] if self.log_params[j] else 1.0)))
+                    for j, k in enumerate(self.param_names)}
+        self.ci_ = {k: ((math.nan, math.nan) if k in at_bound else (float(lo_n[j]), float(hi_n[j])))
+                    for j, k in enumerate(self.param_names)}
+        self.residuals_ = r.copy()
+        with np.errstate(all="ignore"):
+            self.rmse_ = float(np.sqrt(np.mean((self._log_f(t, u) - np.log(y)) ** 2)))
+        self.loglik_ = _gaussian_loglik(rss * scale**2, self.n_) - (float(np.sum(np.log(y)))
+                                                                   if self.error_model == "multiplicative" else 0.0)
+        k = p + 1  # + the noise variance
+        self.aicc_ = -2 * self.loglik_ + 2 * k + 2 * k * (k + 1) / (self.n_ - k - 1)
+        self.diagnostics_ = residual_diagnostics(r)
         self.converged_, self.at_bound_ = True, at_bound
         self.message_ = (f"converged; {', '.join(at_bound)} at a search bound: the data do not pin it down"
                          if at_bound else "converged")
@@ -198,9 +223,13 @@ class GrowthModel(Results):
 
     def _residuals(self, t, y, u) -> np.ndarray:
         """Residuals minimised by the fit, on the scale of :attr:`error_model`."""
-        if self.error_model != "multiplicative":  # pragma: no cover - the only error model so far
-            raise NotImplementedError(self.error_model)
+        if self.error_model == "additive":
+            return (np.exp(self._log_f(t, u)) - y) / self._scale
         return self._log_f(t, u) - np.log(y)
+
+    def _to_users(self, x):
+        """Values on the fitting scale (log users, or users) -> users (>= 0)."""
+        return np.exp(x) if self.error_model == "multiplicative" else np.maximum(x, 0.0)
 
     def _require_fit(self):
         if not self.converged_:
@@ -212,16 +241,22 @@ class GrowthModel(Results):
         self._require_fit()
         return np.exp(self._log_f(np.asarray(t, dtype=float), self._u))
 
+    def _fit_scale_f(self, t, u) -> np.ndarray:
+        """The curve on the fitting scale: log users (multiplicative) or users (additive)."""
+        f = self._log_f(t, u)
+        return f if self.error_model == "multiplicative" else np.exp(f)
+
     def _log_bands(self, t: np.ndarray, level: float):
-        """Fitted log users, its delta-method SE, and the prediction SE (adds residual noise)."""
-        mean = self._log_f(t, self._u)
+        """The curve on the fitting scale (log users or users), its delta-method SE, and the prediction SE
+        (adds residual noise)."""
+        mean = self._fit_scale_f(t, self._u)
         grad = np.empty((t.size, self.n_params))
         for j in range(self.n_params):
             h = 1e-6 * max(1.0, abs(self._u[j]))
             up, dn = self._u.copy(), self._u.copy()
             up[j] += h
             dn[j] -= h
-            grad[:, j] = (self._log_f(t, up) - self._log_f(t, dn)) / (2 * h)
+            grad[:, j] = (self._fit_scale_f(t, up) - self._fit_scale_f(t, dn)) / (2 * h)
         se_fit = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", grad, self.cov_, grad), 0, None))
         se_pred = np.sqrt(se_fit**2 + self.sigma_**2)
         return mean, se_fit, se_pred
@@ -242,11 +277,12 @@ class GrowthModel(Results):
         self._require_fit()
         t = np.atleast_1d(np.asarray(t, dtype=float))
         q = float(t_dist.ppf(0.5 + level / 2, self.dof_))
+        g = self._to_users
         with np.errstate(all="ignore"):
             mean, se_fit, se_pred = self._log_bands(t, level)
-            out = pd.DataFrame({"t": t, "mean": np.exp(mean), "lo": np.exp(mean - q * se_pred),
-                                "hi": np.exp(mean + q * se_pred), "lo_fit": np.exp(mean - q * se_fit),
-                                "hi_fit": np.exp(mean + q * se_fit)})
+            out = pd.DataFrame({"t": t, "mean": g(mean), "lo": g(mean - q * se_pred),
+                                "hi": g(mean + q * se_pred), "lo_fit": g(mean - q * se_fit),
+                                "hi_fit": g(mean + q * se_fit)})
             if method == "simulate":
                 draws = self.simulate_log_users(t, n_sim, seed)
                 a = (1 - level) / 2
@@ -264,7 +300,11 @@ class GrowthModel(Results):
         u = self._u + rng.standard_normal((n_sim, self.n_params)) @ root.T
         noise = self.sigma_ * rng.standard_t(self.dof_, size=(n_sim, 1))
         natural = self._to_natural(u)
-        return self._log_curve(t[None, :], *[p[:, None] for p in natural]) + noise
+        log_f = self._log_curve(t[None, :], *[p[:, None] for p in natural])
+        if self.error_model == "multiplicative":
+            return log_f + noise
+        with np.errstate(all="ignore"):  # additive noise may push a path to <= 0 users: log of a tiny number
+            return np.log(np.maximum(np.exp(log_f) + noise, 1e-300))
 
     def month_reaching(self, n_users: float, level: float = 0.95, *, horizon: float = SEARCH_HORIZON_MONTHS):
         """Month (from the first row) when users reach ``n_users``, with a ``level`` interval.
@@ -285,7 +325,7 @@ class GrowthModel(Results):
         q = float(t_dist.ppf(0.5 + level / 2, self.dof_))
         with np.errstate(all="ignore"):
             mean, _, se_pred = self._log_bands(grid, level)
-        target = math.log(n_users)
+        target = math.log(n_users) if self.error_model == "multiplicative" else float(n_users)
         return {"month": _first_crossing(grid, mean, target),
                 "low": _first_crossing(grid, mean + q * se_pred, target),
                 "high": _first_crossing(grid, mean - q * se_pred, target)}
@@ -320,15 +360,22 @@ class GrowthModel(Results):
     def _repr_html_(self) -> str:
         import html
 
-        head = (f"<p><b>{self.name}</b> growth model, least squares on log(users) ({self.error_model} errors); "
+        scale = "log(users)" if self.error_model == "multiplicative" else "users"
+        head = (f"<p><b>{self.name}</b> growth model, least squares on {scale} ({self.error_model} errors); "
                 f"AICc {self.aicc_:.2f}, RMSE(log) {self.rmse_:.4f}; {html.escape(self.message_)}</p>")
         return head + self.summary().to_html(float_format="{:.4g}".format)
 
     def _payload(self) -> dict[str, Any]:
         return {"model": self.name, "error_model": self.error_model, "params": self.params_,
-                "ci": {k: list(v) for k, v in self.ci_.items()}, "se": self.se_, "aicc": self.aicc_,
+                "ci": self.ci_payload(), "se": self.se_, "aicc": self.aicc_,
                 "rmse_log": self.rmse_, "converged": bool(self.converged_), "message": self.message_,
                 "diagnostics": self.diagnostics_}
+
+    def ci_payload(self) -> dict[str, Any]:
+        """``{param: [low, high]}``; a parameter at a search bound gets :class:`Missing` (JSON null + reason)."""
+        from voyager_analysis.results import Missing
+
+        return {k: (Missing(AT_BOUND_REASON) if k in self.at_bound_ else list(v)) for k, v in self.ci_.items()}
 
     def residual_check(self) -> str:
         """One paragraph on the residuals: autocorrelation, Ljung-Box and Shapiro-Wilk, and what they imply."""
@@ -341,6 +388,11 @@ class GrowthModel(Results):
                    "chance about one time in twenty): the intervals may be somewhat too narrow.")
         return (f"Residual check: lag-1 autocorrelation {d['lag1_autocorrelation']:+.2f}, Ljung-Box p = "
                 f"{d['ljung_box_p']:.3f}, Shapiro-Wilk p = {d['shapiro_p']:.3f}. " + verdict)
+
+
+def _gaussian_loglik(rss: float, n: int) -> float:
+    """Maximised Gaussian log-likelihood of n residuals with residual sum of squares ``rss``."""
+    return -0.5 * n * (math.log(2 * math.pi * max(rss, 1e-300) / n) + 1.0)
 
 
 def _first_crossing(grid: np.ndarray, values: np.ndarray, target: float) -> float:
@@ -372,4 +424,4 @@ def _check_growth_data(t: np.ndarray, y: np.ndarray) -> None:
         raise InputError("t_months has repeated months")
 
 
-__all__ = ["GrowthModel", "MAX_STARTS", "SEARCH_HORIZON_MONTHS"]
+__all__ = ["GrowthModel", "MAX_STARTS", "SEARCH_HORIZON_MONTHS", "ERROR_MODELS", "AT_BOUND_REASON"]

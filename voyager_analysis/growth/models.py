@@ -65,6 +65,7 @@ class Logistic(GrowthModel):
     """``K / (1 + exp(-r (t - t0)))``: ceiling K users, rate r per month, inflection (K/2) at t0."""
 
     name = "logistic"
+    ceiling_param = "K"
     param_names = ("K", "r", "t0")
     log_params = (True, True, False)
 
@@ -82,6 +83,7 @@ class Gompertz(GrowthModel):
     """``K exp(-exp(-r (t - t0)))``: ceiling K, rate r per month, inflection (K/e) at t0."""
 
     name = "gompertz"
+    ceiling_param = "K"
     param_names = ("K", "r", "t0")
     log_params = (True, True, False)
 
@@ -99,6 +101,7 @@ class Richards(GrowthModel):
     """``K (1 + nu exp(-r (t - t0)))^(-1/nu)``; inflection at ``t0 + ln(nu)/r``."""
 
     name = "richards"
+    ceiling_param = "K"
     param_names = ("K", "r", "t0", "nu")
     log_params = (True, True, False, True)
 
@@ -109,7 +112,7 @@ class Richards(GrowthModel):
         base = _sigmoid_starts(t, y, lambda p: np.log(1 / p - 1))
         with warnings.catch_warnings():  # only a starting point: a bound here is no news
             warnings.simplefilter("ignore", ConvergenceWarning)
-            logistic = Logistic().fit(t, y)
+            logistic = Logistic(error_model=self.error_model).fit(t, y)
         if logistic.converged_:
             base.insert(0, tuple(logistic.params_.values()))
         return [(K, r, t0, nu) for (K, r, t0) in base for nu in (0.3, 1.0, 3.0)]
@@ -126,6 +129,7 @@ class Bass(GrowthModel):
     """
 
     name = "bass"
+    ceiling_param = "m"
     param_names = ("m", "p", "q")
     log_params = (True, True, True)
 
@@ -149,11 +153,12 @@ class Bass(GrowthModel):
 MODELS: dict[str, type[GrowthModel]] = {m.name: m for m in (Exponential, Logistic, Gompertz, Richards, Bass)}
 
 
-def make_model(name: str, level: float = 0.95) -> GrowthModel:
-    """A fresh model by name (``exponential``, ``logistic``, ``gompertz``, ``richards``, ``bass``)."""
+def make_model(name: str, level: float = 0.95, error_model: str = "multiplicative") -> GrowthModel:
+    """A fresh model by name (``exponential``, ``logistic``, ``gompertz``, ``richards``, ``bass``) with the given
+    error model (``multiplicative``: least squares on log users; ``additive``: on users)."""
     if name not in MODELS:
         raise InputError(unknown_name("growth model", name, MODELS))
-    return MODELS[name](level=level)
+    return MODELS[name](level=level, error_model=error_model)
 
 
 __all__ = ["Exponential", "Logistic", "Gompertz", "Richards", "Bass", "MODELS", "make_model"]

@@ -1,0 +1,179 @@
+"""Model averaging over growth curves and error models, and the rolling-origin calibration of its intervals.
+
+Every candidate (a curve with an error model) that converged gets an Akaike weight from its AICc (computed
+on the original scale of users, so additive and multiplicative fits compete fairly). Forecasts, milestone
+months and the ceiling are read from a *mixture* of seeded simulations: candidate ``i`` contributes a
+multinomial share ``w_i`` of the ``n_sim`` draws (its parameters from their normal approximation plus its
+residual noise, :meth:`GrowthModel.simulate_log_users`). So an interval covers the disagreement between the
+curves, not only the winner's own uncertainty (Burnham & Anderson 2002, ch. 4).
+
+:func:`rolling_calibration` checks those intervals: for origins ``k`` it refits every candidate on the first
+``k`` rows, forecasts the next ``horizon`` rows from the mixture and counts how often the observed users fall
+inside the ``level`` prediction interval. Nothing here reads a file.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from voyager_analysis import config
+from voyager_analysis.errors import ConvergenceWarning, InputError
+from voyager_analysis.growth.curves import ERROR_MODELS, GrowthModel
+from voyager_analysis.growth.models import make_model
+from voyager_analysis.results import Missing
+
+#: Why a milestone month is null.
+NOT_REACHED = "not reached within the horizon"
+#: Time step (months) of the grid on which milestone crossings are searched.
+GRID_STEP_MONTHS = 0.1
+#: Rolling origins before the scored ones whose errors set the interval inflation.
+CALIBRATION_ORIGINS = 8
+
+
+def akaike_weights(models: dict[Any, GrowthModel]) -> dict[Any, float]:
+    """Akaike weights ``exp(-dAICc/2)`` normalised over the converged models with a finite AICc."""
+    ok = {k: m.aicc_ for k, m in models.items() if m.converged_ and math.isfinite(m.aicc_)}
+    if not ok:
+        return {}
+    best = min(ok.values())
+    raw = {k: math.exp(-(a - best) / 2) for k, a in ok.items()}
+    total = sum(raw.values())
+    return {k: v / total for k, v in raw.items()}
+
+
+def mixture_log_draws(models: dict[Any, GrowthModel], weights: dict[Any, float], t, n_sim: int,
+                      seed: int = config.DEFAULT_SEED) -> np.ndarray:
+    """(n_sim, len(t)) seeded draws of log users from the weighted mixture of ``models``."""
+    t = np.atleast_1d(np.asarray(t, dtype=float))
+    keys = [k for k in weights if weights[k] > 0]
+    if not keys:
+        raise InputError("no converged growth model to draw from")
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(n_sim, np.array([weights[k] for k in keys]) / sum(weights[k] for k in keys))
+    parts = [models[k].simulate_log_users(t, int(c), int(rng.integers(2**31)))
+             for k, c in zip(keys, counts) if c > 0]
+    return np.concatenate(parts, axis=0)
+
+
+def inflate(draws: np.ndarray, factor: float) -> np.ndarray:
+    """Draws spread ``factor`` times further from their per-column median (log scale)."""
+    if factor == 1.0:
+        return draws
+    med = np.quantile(draws, 0.5, axis=0, method="inverted_cdf")
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(draws), med + factor * (draws - med), draws)
+
+
+def quantile_band(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median and equal-tailed ``level`` band of draws along axis 0 (inf-safe: no interpolation)."""
+    a = (1 - level) / 2
+    q = np.quantile(draws, [0.5, a, 1 - a], axis=0, method="inverted_cdf")
+    return q[0], q[1], q[2]
+
+
+def first_crossing_months(log_paths: np.ndarray, grid: np.ndarray, n_users: float) -> np.ndarray:
+    """First grid month at which each path reaches ``n_users`` (inf where it never does)."""
+    above = log_paths >= math.log(n_users)
+    hit = above.any(axis=1)
+    return np.where(hit, grid[np.argmax(above, axis=1)], np.inf)
+
+
+def month_summary(months: np.ndarray, level: float) -> dict[str, Any]:
+    """``{"month", "low", "high"}`` from month draws: the median and the ``level`` interval; a value that is
+    infinite (the draws do not reach the level within the horizon) becomes :class:`Missing`."""
+    mid, lo, hi = (float(v[0]) for v in quantile_band(months[:, None], level))
+
+    def value(v, what):
+        if math.isinf(v):
+            return Missing(f"{NOT_REACHED} ({what})")
+        return v
+
+    return {"month": value(mid, "median of the model-averaged draws"),
+            "low": value(lo, "earliest plausible month"),
+            "high": value(hi, f"in more than {(1 - level) / 2:.1%} of the model-averaged draws")}
+
+
+def rolling_calibration(t, users, names, *, horizon: int = 3, n_origins: int = 5, min_train: int = 8,
+                        level: float = 0.95, error_models=ERROR_MODELS, n_sim: int = 2000,
+                        seed: int = config.DEFAULT_SEED, ceiling: float | None = None,
+                        n_learn: int = CALIBRATION_ORIGINS) -> dict[str, Any]:
+    """Rolling-origin check of the model-averaged ``level`` prediction interval, and its inflation factor.
+
+    At each origin ``k`` (the last ``n_origins + n_learn`` with at least ``min_train`` rows) every candidate curve
+    and error model is refitted on rows ``< k`` (one start each) and the next ``horizon`` rows are forecast from
+    the Akaike-weighted mixture. Each observed value gives a standardised error ``z = (log y - median) / half``
+    (``half``: half the width of the mixture's log-scale interval; ``|z| <= 1`` means inside). The *inflation*
+    known at origin ``k`` is ``phi = max(1, q * rms(z))`` over the errors whose month is before ``k``
+    (``q`` = the normal quantile of ``level``: a calibrated interval has ``rms(z) = 1/q``). The last
+    ``n_origins`` origins are scored with their own ``phi`` (nothing from the future), so ``coverage`` is an
+    honest out-of-sample figure; ``coverage_uninflated`` is the same without ``phi``; ``inflation`` is ``phi``
+    from every error, applied by :class:`~voyager_analysis.growth.GrowthComparison` to its intervals.
+    """
+    from scipy.stats import norm
+
+    t = np.asarray(t, dtype=float)
+    y = np.asarray(users, dtype=float)
+    n = t.size
+    q = float(norm.ppf(0.5 + level / 2))
+    origins = [k for k in range(n - n_origins - n_learn, n) if k >= min_train]
+    errors = []  # (origin, target row, z)
+    for i, k in enumerate(origins):
+        fits = {}
+        for name in names:
+            for em in error_models:
+                m = make_model(name, level, em)
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", ConvergenceWarning)
+                        m.fit(t[:k], y[:k], max_starts=1)
+                except InputError:  # e.g. a constant stretch: no curve at this origin
+                    continue
+                if m.converged_ and not _above_ceiling(m, ceiling):
+                    fits[(name, em)] = m
+        weights = akaike_weights(fits)
+        if not weights:
+            continue
+        rows = np.arange(k, min(k + horizon, n))
+        with np.errstate(all="ignore"):
+            draws = mixture_log_draws(fits, weights, t[rows], n_sim, seed + i)
+            med, lo, hi = quantile_band(draws, level)
+            z = (np.log(y[rows]) - med) / np.maximum((hi - lo) / 2, 1e-12)
+        errors += [(k, int(r), float(v)) for r, v in zip(rows, z) if np.isfinite(v)]
+    scored = [e for e in errors if e[0] >= n - horizon - n_origins + 1]
+    inside = raw_inside = 0
+    for k, _, z in scored:
+        phi = _inflation([e[2] for e in errors if e[1] < k], level)
+        inside += abs(z) <= phi
+        raw_inside += abs(z) <= 1
+    if scored:
+        coverage, raw = inside / len(scored), raw_inside / len(scored)
+    else:
+        coverage = raw = Missing("no rolling origin could be scored (too few months)")
+    return {"coverage": coverage, "coverage_uninflated": raw, "n": len(scored), "level": level,
+            "origins": len({e[0] for e in scored}), "horizon": horizon,
+            "inflation": _inflation([e[2] for e in errors], level)}
+
+
+def _inflation(z: list[float], level: float) -> float:
+    """Interval inflation from standardised errors: the ``level`` quantile of ``|z|`` (the conformal rank
+    ``ceil((m + 1) level)`` of m errors, capped at the largest), at least 1; 1 without errors."""
+    if not z:
+        return 1.0
+    a = np.sort(np.abs(np.asarray(z, dtype=float)))
+    rank = min(math.ceil((a.size + 1) * level), a.size)
+    return max(1.0, float(a[rank - 1]))
+
+
+def _above_ceiling(model: GrowthModel, ceiling: float | None) -> bool:
+    """True when the model's ceiling exceeds a physical bound stated by the caller."""
+    if ceiling is None or model.ceiling_param is None or not model.converged_:
+        return False
+    return model.params_[model.ceiling_param] > ceiling
+
+
+__all__ = ["akaike_weights", "mixture_log_draws", "quantile_band", "first_crossing_months", "month_summary",
+           "rolling_calibration", "NOT_REACHED"]
