@@ -27,7 +27,9 @@ gross_revenue_usd      revenue collected that month: charges minus refunds, USD 
 cost_<component>_usd   monthly bill of one component, USD; components: see ``COMPONENTS``
 =====================  ========================================================================
 
-Rows may come in any order (they are sorted); a duplicated or missing month is an error.
+Rows may come in any order (they are sorted); a duplicated month is an error. Missing months are allowed:
+they are listed in ``df.attrs["missing_months"]`` (and ``df.attrs["note"]``), and fits use the real time
+index (:func:`voyager_analysis.months.months_since_start`).
 """
 
 from __future__ import annotations
@@ -118,13 +120,12 @@ def load_metrics(path: str | Path | None = None):
         raise located(path, f"row {i + 1}", f"month {out['month'].iat[i]} appears more than once")
     out = out.sort_values("month", kind="stable").reset_index(drop=True)
     idx = month_number(out["month"])
-    gaps = np.flatnonzero(np.diff(idx) != 1)
-    if len(gaps):
-        g = int(gaps[0])
-        missing = month_str(idx[g] + 1)
-        raise located(path, None,
-                      f"month {missing} is missing (between {out['month'].iat[g]} and {out['month'].iat[g + 1]})")
+    missing = [month_str(m) for m in sorted(set(range(int(idx[0]), int(idx[-1]) + 1)) - set(int(i) for i in idx))]
     out.attrs["source"] = display_path(path)
+    out.attrs["missing_months"] = missing  # gaps are allowed: fits use the real time index (months_since_start)
+    if missing:
+        out.attrs["note"] = (f"{len(missing)} month(s) missing ({', '.join(missing[:6])}"
+                             f"{', ...' if len(missing) > 6 else ''}); fits use the real time index")
     return out
 
 
