@@ -16,43 +16,21 @@ def run(args) -> int:
     import datetime as dt
 
     from voyager_analysis import measure
-    from voyager_analysis.churn import churn_by_tier
     from voyager_analysis.cli import print_json, print_table
-    from voyager_analysis.cli._events import as_of_time, open_events
-    from voyager_analysis.cohorts.views import view_decay
-    from voyager_analysis.errors import ConvergenceError, InputError
-    from voyager_analysis.sources import cohort_queries as q
-    from voyager_analysis.sources.derive import derive_metrics
+    from voyager_analysis.cohorts.analysis import analyse_events
 
-    with open_events(args) as eng:
-        source = eng.description
-        metrics = derive_metrics(eng)
-        as_of = as_of_time(args, eng)
-        durations = q.subscription_durations(eng, as_of)
-        bins = q.view_bins(eng, as_of)
-    estimates = measure.usage_estimates(metrics)
-    estimates["monthly_churn"] = measure.churn_estimate(churn_by_tier(durations, as_of=as_of.isoformat(),
-                                                                      tiers=("pro",)))
-    latest = metrics.iloc[-2]  # the last complete month
-    estimates.update(measure.paying_share_estimates(
-        {t: float(latest[f"{t}_subscribers"]) for t in ("pro", "max")}, float(latest["users"]), latest["month"]))
-    skipped = {}
-    try:
-        estimates.update(measure.view_estimates(view_decay(bins)))
-    except (ConvergenceError, InputError) as exc:
-        skipped["activity_half_life_months"] = str(exc)
+    res = analyse_events(args.events, as_of=args.as_of, engine=args.engine, schema=args.schema,
+                         memory_limit=args.memory_limit, churn_tiers=("pro",))
     measured_on = dt.datetime.now(dt.timezone.utc).date().isoformat()
-    scenario = measure.measured_scenario(estimates, events=source, measured_on=measured_on)
-    scenario["source"]["events_as_of"] = as_of.isoformat()
+    scenario = measure.measured_scenario(res.measured, events=res.events, measured_on=measured_on)
+    scenario["source"]["events_as_of"] = res.as_of.isoformat()
     measure.write_scenario(args.out, scenario)
     if args.json:
-        print_json({"out": args.out, **scenario, "not_measured": skipped})
+        print_json({"out": args.out, **scenario, "not_measured": res.not_measured})
         return 0
-    import pandas as pd
-
-    print(f"wrote {args.out}: {len(estimates)} inputs measured from {source} (events as of {as_of.isoformat()})")
-    print_table(pd.DataFrame([{"input": m.name, "estimate": m.estimate, "low": m.low, "high": m.high,
-                               "estimator": m.estimator[:70]} for m in estimates.values()]))
-    for name, why in skipped.items():
-        print(f"not measured: {name}: {why}")
+    print(f"wrote {args.out}: {len(res.measured)} inputs measured from {res.events} (events as of "
+          f"{res.as_of.isoformat()})")
+    table = res.measured_table()
+    table["estimator"] = table["estimator"].str.slice(0, 70)
+    print_table(table)
     return 0

@@ -104,7 +104,7 @@ def tenure_mix(table, *, quantity: str, note: str = ""):
     ax.plot(x, table["observed"], color=MODEL_COLOR, lw=2, marker="o", ms=3, label="observed")
     ax.plot(x, table["tenure_mix_only"], color=ROADMAP_COLOR, lw=1.6, ls="--",
             label="tenure mix alone (fitted tenure curve)")
-    step = max(1, len(table) // 10)
+    step = max(1, -(-len(table) // 8))
     ax.set_xticks(x[::step], [str(m) for m in table.index[::step]], fontsize=8)
     ax.set_ylabel(f"{quantity} per active user")
     ax.set_title("How much of the change is who the users are (tenure), not what they do", loc="left", fontsize=11)
