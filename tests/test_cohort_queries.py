@@ -163,3 +163,29 @@ def test_measure_writes_a_scenario_with_sources(events, cli, tmp_path):
     # The generator draws a conversation's views regardless of its age, so there is no decay to measure:
     # the half-life is reported as not measured rather than as a number.
     assert "activity_half_life_months" in json.loads(r.stdout)["not_measured"]
+
+
+def test_conversion_recovers_the_synthetic_company(events):
+    """The generator converts 6% of users to Pro and 1% to Max, each after an exponential delay of mean 20 days
+    from signup: by the end of month 3 after signup, share * (1 - exp(-91.3 / 20)) have converted."""
+    root, _ = events
+    with open_engine(root / "pq") as eng:
+        res = conversion.conversion_by_tier(q.conversion_durations(eng, q.latest_event_time(eng)))
+    for tier, share in (("pro", TRUTH.pro_conversion), ("max", TRUTH.max_conversion)):
+        row = res.curves[tier].set_index("period").loc[3]
+        truth = share * (1 - math.exp(-3 * 30.4375 / TRUTH.conversion_delay_days))
+        assert row["low"] <= truth <= row["high"], tier
+
+
+def test_analysis_payload_meets_the_notebook_contract(events):
+    from voyager_analysis.cohorts.analysis import analyse_events
+    from voyager_analysis.contracts.cohorts import Payload
+
+    root, _ = events
+    res = analyse_events(root / "pq", as_of="2026-06-20", label="synthetic")
+    payload = Payload(**res.payload())
+    d = json.loads(json.dumps(payload.to_json(), allow_nan=False))
+    assert d["events"] == "synthetic" and d["as_of"].startswith("2026-06-20")
+    assert set(d["usage_by_tenure"]) == {"messages", "tokens", "new_storage_gb"}
+    assert d["view_decay"] is None and "activity_half_life_months" in res.not_measured
+    assert "Retention" in res.findings_markdown() and len(res.measured_table()) == len(res.measured) + 1

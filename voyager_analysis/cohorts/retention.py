@@ -29,6 +29,10 @@ from voyager_analysis.months import MONTH_RE, month_number, month_str
 from voyager_analysis.results import Results
 
 PARAMS = ("first_month_share", "plateau_share", "decay_rate_per_month")
+#: Why this curve (stated in the results, see the module docstring).
+MODEL_WHY = ("activity is not a one-way exit (users silent for a month come back), so a model of permanent churn "
+             "(shifted-beta-geometric, used for paid subscriptions) does not fit; retention falls and flattens at "
+             "a plateau of habitual users, and the three parameters read directly")
 
 
 def _expit(x):
@@ -127,6 +131,7 @@ class Retention(Results):
                    for c, row in zip(self.triangle.index, self.triangle.to_numpy(dtype=float))]
         est = self.estimates()
         return {"cohorts": cohorts, "last_month": self.last_month, "model": "exponential decay to a plateau",
+                "model_why": MODEL_WHY,
                 "method": self.method, "dispersion": self.dispersion,
                 "fit": {p: {"estimate": r.estimate, "low": r.low, "high": r.high} for p, r in est.iterrows()}}
 
