@@ -138,6 +138,13 @@ def test_bad_input_exits_2_in_one_line(events, cli, tmp_path):
     out = tmp_path / "measured.yaml"
     r = cli("measure", "--events", str(root / "pq"), "--as-of", "2001-01-01", "--out", str(out))
     assert r.returncode == 2 and not out.exists()
+    partial = tmp_path / "partial"  # users and messages only: retention runs, churn names the missing table
+    partial.mkdir()
+    for name in ("users", "messages"):
+        (partial / f"{name}.parquet").write_bytes((root / "pq" / f"{name}.parquet").read_bytes())
+    assert cli("retention", "--events", str(partial), "--json").returncode == 0
+    r = cli("churn", "--events", str(partial))
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "table 'subscriptions' is missing" in r.stderr
 
 
 def test_measure_writes_a_scenario_with_sources(events, cli, tmp_path):

@@ -46,6 +46,20 @@ def _ts(value) -> str:
     return f"CAST('{value.tz_convert('UTC').strftime('%Y-%m-%d %H:%M:%S')}+00' AS TIMESTAMPTZ)"
 
 
+def _require(engine, *tables) -> None:
+    """One line naming the first table (or column) the analysis needs and the events lack."""
+    from voyager_analysis.sources.schema import TABLES
+
+    for name in tables:
+        cols = engine.columns(name)
+        if cols is None:
+            raise engine.missing_table(name)
+        missing = [f.name for f in TABLES[name].fields if f.name not in cols]
+        if missing:
+            raise InputError(f"{engine.label(name)}: column{'s' if len(missing) > 1 else ''} "
+                             f"{', '.join(repr(m) for m in missing)} missing")
+
+
 def _frame(rows, columns):
     import pandas as pd
 
@@ -56,9 +70,11 @@ def latest_event_time(engine):
     """The latest message, signup or subscription start (a UTC Timestamp): the default ``as_of``."""
     import pandas as pd
 
-    sql = staged(engine, ["users", "messages", "subscriptions"]) + """
-SELECT MAX(t) FROM (SELECT MAX(created_at) AS t FROM messages UNION ALL SELECT MAX(signed_up_at) FROM users
-                    UNION ALL SELECT MAX(started_at) FROM subscriptions) AS x"""
+    _require(engine, "users")
+    tables = ["users"] + [t for t in ("messages", "subscriptions") if engine.columns(t) is not None]
+    times = {"users": "signed_up_at", "messages": "created_at", "subscriptions": "started_at"}
+    union = " UNION ALL ".join(f"SELECT MAX({times[t]}) AS t FROM {t}" for t in tables)
+    sql = staged(engine, tables) + f"SELECT MAX(t) FROM ({union}) AS x"
     value = engine.rows(sql, table="messages")[0][0]
     if value is None:
         raise InputError(f"{engine.description}: no events")
@@ -70,6 +86,7 @@ def cohort_sizes(engine):
     """Series signup month (``YYYY-MM``) -> users who signed up in it."""
     from voyager_analysis.months import month_str
 
+    _require(engine, "users")
     sql = staged(engine, ["users"]) + f"SELECT {month_key('signed_up_at')} AS cohort, COUNT(*) FROM users GROUP BY cohort"
     rows = engine.rows(sql, table="users")
     if not rows:
@@ -80,9 +97,11 @@ def cohort_sizes(engine):
 
 
 def cohort_cells(engine):
-    """(frame, last_month): per cohort and age, ``active_users``, ``messages``, ``tokens``, ``new_storage_gb``."""
+    """(frame, last_month): per cohort and age, ``active_users``, ``messages``, ``tokens`` and (when the
+    events have a conversations table) ``new_storage_gb``."""
     from voyager_analysis.months import month_str
 
+    _require(engine, "users", "messages")
     tokens = "input_tokens + cache_read_input_tokens + cache_creation_input_tokens + output_tokens"
     sql = staged(engine, ["users", "messages"]) + f"""
 SELECT u.cohort, m.month - u.cohort AS age, COUNT(DISTINCT m.user_id), COUNT(*), SUM(m.tokens)
@@ -90,7 +109,7 @@ FROM (SELECT user_id, {month_key('created_at')} AS month, {tokens} AS tokens FRO
 JOIN (SELECT user_id, {month_key('signed_up_at')} AS cohort FROM users) AS u ON m.user_id = u.user_id
 WHERE m.month >= u.cohort
 GROUP BY u.cohort, m.month - u.cohort"""
-    storage = staged(engine, ["users", "conversations"]) + f"""
+    storage = f"""
 SELECT u.cohort, c.month - u.cohort AS age, SUM(c.size_bytes)
 FROM (SELECT user_id, {month_key('created_at')} AS month, size_bytes FROM conversations) AS c
 JOIN (SELECT user_id, {month_key('signed_up_at')} AS cohort FROM users) AS u ON c.user_id = u.user_id
@@ -101,9 +120,12 @@ GROUP BY u.cohort, c.month - u.cohort"""
         raise InputError(f"{engine.label('messages')}: no messages from known users")
     last = int(engine.rows(staged(engine, ["messages"]) + f"SELECT MAX({month_key('created_at')}) FROM messages",
                            table="messages")[0][0])
-    gb = _frame(engine.rows(storage, table="conversations"), ["cohort", "age_months", "bytes"])
-    cells = cells.merge(gb, on=["cohort", "age_months"], how="left").fillna({"bytes": 0})
-    cells["new_storage_gb"] = cells.pop("bytes").astype(float) / 1e9
+    if engine.columns("conversations") is not None:
+        _require(engine, "conversations")
+        gb = _frame(engine.rows(staged(engine, ["users", "conversations"]) + storage, table="conversations"),
+                    ["cohort", "age_months", "bytes"])
+        cells = cells.merge(gb, on=["cohort", "age_months"], how="left").fillna({"bytes": 0})
+        cells["new_storage_gb"] = cells.pop("bytes").astype(float) / 1e9
     for col in ("age_months", "active_users", "messages", "tokens"):
         cells[col] = cells[col].astype("int64")
     cells["cohort"] = [month_str(int(c)) for c in cells["cohort"]]
@@ -112,6 +134,7 @@ GROUP BY u.cohort, c.month - u.cohort"""
 
 def subscription_durations(engine, as_of):
     """Per tier: ``periods``, ``churned``, ``count`` of subscriptions started at or before ``as_of``."""
+    _require(engine, "subscriptions")
     at = _ts(as_of)
     churned = f"(ended_at IS NOT NULL AND ended_at <= {at})"
     sql = staged(engine, ["subscriptions"]) + f"""
@@ -134,6 +157,7 @@ GROUP BY tier, periods, churned"""
 def conversion_durations(engine, as_of):
     """Per tier: months from signup to the first subscription of the tier (``converted``) or months observed
     (censored), with a ``count``; users who signed up before ``as_of``."""
+    _require(engine, "users", "subscriptions")
     at = _ts(as_of)
     tiers = " UNION ALL ".join(f"SELECT '{t}' AS tier" for t in TIERS)
     sql = staged(engine, ["users", "subscriptions"]) + f"""
@@ -154,6 +178,7 @@ GROUP BY tier, periods, converted"""
 def view_bins(engine, as_of):
     """Conversations created before ``as_of`` by whole month of age: ``age_months`` (bin middle),
     ``conversations``, ``views``, ``views_sq``."""
+    _require(engine, "conversations")
     at = _ts(as_of)
     age = f"(EXTRACT(EPOCH FROM {at}) - EXTRACT(EPOCH FROM created_at)) / {SECONDS_PER_MONTH}"
     sql = staged(engine, ["conversations"]) + f"""
