@@ -3,7 +3,11 @@
 The elasticity ``b`` of cost to users comes from ``log(cost) = a + b log(users)``, with a stationary,
 possibly autocorrelated error on the log scale (multiplicative noise on cost), fitted by OLS. Intervals and
 tests use fixed-b HAC inference (:mod:`voyager_analysis.stats.hac`, which explains why: with 10-30
-autocorrelated months the textbook Newey-West test is far too optimistic). A moving-block bootstrap of
+autocorrelated months the textbook Newey-West test is far too optimistic). Rows with no time order (firms,
+tenants, regions: ``cross_section=True``, ``scaling --cross-section``) use HC3 errors and a pairs bootstrap
+instead, and the answer does not depend on the row order. Long series stay fast: the HAC covariance is O(n)
+(no n x n matrix), bootstraps are drawn in chunks and capped at :data:`BOOT_ROW_BUDGET` resampled rows, and the
+breakpoint search tries at most :data:`MAX_BREAK_CANDIDATES` break locations; 100,000 rows take seconds. A moving-block bootstrap of
 residuals (:mod:`voyager_analysis.stats.bootstrap`) gives a second, assumption-light interval
 (``ci_bootstrap``).
 
@@ -23,7 +27,7 @@ from voyager_analysis.constants import LINEAR_BAND
 from voyager_analysis.errors import InputError
 from voyager_analysis.results import Results
 from voyager_analysis.stats.bootstrap import block_bootstrap_residuals, block_length
-from voyager_analysis.stats.hac import HACRegression, check_series, hac_regression
+from voyager_analysis.stats.hac import HACRegression, check_series, hac_regression, hc3_regression
 
 #: Below this many points the results carry a small-sample warning.
 SMALL_N = 12
@@ -68,6 +72,8 @@ class ElasticityTest(Results):
     users: np.ndarray = field(repr=False)
     cost_usd: np.ndarray = field(repr=False)
     reg: HACRegression = field(repr=False)
+    control_means: tuple = ()  # mean log of each control: where the fitted band holds them
+    cross_section: bool = False
 
     title = "Elasticity of monthly cost to users"
 
@@ -97,7 +103,7 @@ class ElasticityTest(Results):
         if users is None:
             users = np.geomspace(self.users.min(), self.users.max(), 60)
         users = np.asarray(users, dtype=float)
-        rows = [self.reg.contrast(np.array([1.0, np.log(u)])) for u in users]
+        rows = [self.reg.contrast(np.array([1.0, np.log(u), *self.control_means])) for u in users]
         return pd.DataFrame({"users": users, "cost_usd": [np.exp(r["estimate"]) for r in rows],
                              "lower": [np.exp(r["ci"][0]) for r in rows],
                              "upper": [np.exp(r["ci"][1]) for r in rows]})
@@ -130,14 +136,19 @@ class ElasticityTest(Results):
 
 
 def fit_elasticity(users, cost_usd, *, alpha: float = 0.05, n_boot: int = 2000, seed: int = config.DEFAULT_SEED,
-                   hac_maxlags: int | None = None, n_sim: int = 4000, note: str | None = None) -> ElasticityTest:
-    """Estimate ``b`` in ``log(cost_usd) = a + b log(users)`` and test H0: b >= 1 against H1: b < 1.
+                   hac_maxlags: int | None = None, n_sim: int = 4000, note: str | None = None,
+                   cross_section: bool = False, controls: dict | None = None) -> ElasticityTest:
+    """Estimate ``b`` in ``log(cost_usd) = a + b log(users) [+ c' log(controls)]`` and test H0: b >= 1 against
+    H1: b < 1.
 
-    ``users`` and ``cost_usd`` are same-length sequences in time order (months), all > 0, at least 4
-    points, neither constant. OLS by statsmodels; Newey-West HAC covariance with ``hac_maxlags``
-    (default n - 1) and fixed-b critical values from ``n_sim`` seeded simulations; a moving-block
-    bootstrap of residuals (``n_boot`` replicates, same seed) for ``ci_bootstrap``. ``note`` is added
-    to the warning (e.g. where the points come from). Raises InputError for unusable input.
+    ``users`` and ``cost_usd`` are same-length sequences, all > 0, at least 4 points, neither constant.
+    Time series (default; rows in time order): OLS with a Newey-West HAC covariance with ``hac_maxlags``
+    (default n - 1) and fixed-b critical values from ``n_sim`` seeded simulations; a moving-block bootstrap
+    of residuals (``n_boot`` replicates, same seed) for ``ci_bootstrap``. ``cross_section=True`` (rows are
+    units with no time order: firms, tenants, regions): HC3 standard errors with t critical values and a
+    pairs bootstrap (rows resampled) for ``ci_bootstrap``; the result does not depend on the row order.
+    ``controls``: ``{name: positive values}`` entered as logs (e.g. input prices in a cost function). ``note`` is
+    added to the warning (e.g. where the points come from). Raises InputError for unusable input.
     """
     if not 0 < alpha < 0.5:
         raise InputError(f"alpha must lie in (0, 0.5), got {alpha}")
@@ -146,15 +157,25 @@ def fit_elasticity(users, cost_usd, *, alpha: float = 0.05, n_boot: int = 2000, 
     if u.size != c.size:
         raise InputError(f"users and cost_usd differ in length ({u.size} vs {c.size})")
     n = u.size
-    x, y = np.log(u), np.log(c)
-    X = np.column_stack([np.ones(n), x])
-    reg = hac_regression(y, X, ["const", "log_users"], alpha=alpha, maxlags=hac_maxlags, n_sim=n_sim, seed=seed)
+    names = ["const", "log_users"] + [f"log_{k}" for k in (controls or {})]
+    cols = [np.ones(n), np.log(u)]
+    for k, v in (controls or {}).items():
+        v = check_series(k, v)
+        if v.size != n:
+            raise InputError(f"{k} and users differ in length ({v.size} vs {n})")
+        cols.append(np.log(v))
+    X, y = np.column_stack(cols), np.log(c)
+    if cross_section:  # a canonical row order, so that the seeded pairs bootstrap ignores the given order
+        order = np.lexsort((y, *X.T[::-1]))  # by log users, then the controls, then log cost
+        X, y, u, c = X[order], y[order], u[order], c[order]
+        reg = hc3_regression(y, X, names, alpha=alpha)
+    else:
+        reg = hac_regression(y, X, names, alpha=alpha, maxlags=hac_maxlags, n_sim=n_sim, seed=seed)
     r = reg.coef("log_users", null=1.0)
     rng = np.random.default_rng(seed)
+    n_boot = affordable_boot(n_boot, n) if n_boot > 0 else 0
     if n_boot > 0:
-        XtX_inv = np.linalg.inv(X.T @ X)
-        ystar = X @ reg.params + block_bootstrap_residuals(reg.resid, n_boot, rng, dof=2)
-        slopes = (ystar @ X @ XtX_inv)[:, 1]
+        slopes = _bootstrap_slopes(X, y, reg, n_boot, rng, pairs=cross_section)
         ci_boot = tuple(float(q) for q in np.quantile(slopes, [alpha / 2, 1 - alpha / 2]))
     else:
         ci_boot = (math.nan, math.nan)
@@ -172,13 +193,50 @@ def fit_elasticity(users, cost_usd, *, alpha: float = 0.05, n_boot: int = 2000, 
                         f"verdict as indicative")
     if note:
         cautions.append(note)
-    method = (f"{reg.method}; one-sided test of H0: b >= 1; moving-block bootstrap of residuals "
-              f"(block {block_length(n)}, {n_boot} replicates, seed {seed})")
+    boot = ("pairs bootstrap (rows resampled" if cross_section else
+            f"moving-block bootstrap of residuals (block {block_length(n)}")
+    method = (f"{ERROR_MODEL}; {reg.method}; one-sided test of H0: b >= 1; {boot}, {n_boot} replicates, seed {seed})"
+              + (f"; controls: {', '.join(names[2:])}" if controls else ""))
     return ElasticityTest(
         elasticity=r["estimate"], se=r["se"], ci=(float(r["ci"][0]), float(r["ci"][1])), ci_bootstrap=ci_boot,
         test_statistic=r["t"], p_value=r["p_lower"], p_value_super=r["p_upper"], verdict=verdict,
         method=method, n=n, alpha=alpha, intercept=float(reg.params[0]), critical_value=r["crit"],
-        warning="; ".join(cautions) or None, users=u, cost_usd=c, reg=reg)
+        warning="; ".join(cautions) or None, users=u, cost_usd=c, reg=reg,
+        control_means=tuple(float(v) for v in X[:, 2:].mean(axis=0)), cross_section=cross_section)
+
+
+#: Bootstrap replicates drawn at a time (bounds memory on long series).
+BOOT_CHUNK = 100
+#: Long series get fewer bootstrap replicates: at most this many resampled rows in all (replicates x rows), and
+#: never fewer than :data:`MIN_BOOT` replicates; the count used is stated in ``method``.
+BOOT_ROW_BUDGET = 20_000_000
+MIN_BOOT = 199
+
+
+def affordable_boot(n_boot: int, n: int) -> int:
+    """Bootstrap replicates used for ``n`` rows: ``n_boot`` capped by :data:`BOOT_ROW_BUDGET` (>= :data:`MIN_BOOT`)."""
+    return int(min(n_boot, max(MIN_BOOT, BOOT_ROW_BUDGET // max(n, 1))))
+
+
+def _bootstrap_slopes(X, y, reg, n_boot: int, rng: np.random.Generator, *, pairs: bool) -> np.ndarray:
+    """Bootstrap draws of the log-users coefficient: pairs (rows resampled with replacement) or a moving-block
+    bootstrap of residuals around the fit; drawn in chunks of :data:`BOOT_CHUNK` replicates."""
+    n = y.size
+    XtX_inv = np.linalg.inv(X.T @ X)
+    out = []
+    for start in range(0, n_boot, BOOT_CHUNK):
+        m = min(BOOT_CHUNK, n_boot - start)
+        if pairs:
+            idx = rng.integers(0, n, size=(m, n))
+            Xb, yb = X[idx], y[idx]  # (m, n, k), (m, n)
+            XtX = np.einsum("rni,rnj->rij", Xb, Xb)
+            Xty = np.einsum("rni,rn->ri", Xb, yb)
+            ok = np.linalg.matrix_rank(XtX) == X.shape[1]  # a resample with one distinct row has no slope
+            out.append(np.linalg.solve(XtX[ok], Xty[ok][..., None])[:, 1, 0])
+        else:
+            ystar = X @ reg.params + block_bootstrap_residuals(reg.resid, m, rng, dof=X.shape[1])
+            out.append((ystar @ X @ XtX_inv)[:, 1])
+    return np.concatenate(out)
 
 
 # --- does the elasticity change with scale? ----------------------------------------------------------------
@@ -268,9 +326,17 @@ def _aicc(rss: np.ndarray | float, n: int, k: int) -> np.ndarray | float:
     return n * np.log(np.maximum(rss, 1e-300) / n) + 2 * k + 2 * k * (k + 1) / max(n - k - 1, 1e-9)
 
 
+#: At most this many break locations are tried (evenly spaced among the candidates) on long series.
+MAX_BREAK_CANDIDATES = 50
+
+
 def breakpoint_search(users, cost_usd, *, min_segment: int = 5, alpha: float = 0.05, n_boot: int = 999,
-                      seed: int = config.DEFAULT_SEED) -> BreakpointResult:
-    """Does the elasticity change at some scale? A hinge in log-log space, sup-F tested (see class doc)."""
+                      seed: int = config.DEFAULT_SEED, cross_section: bool = False) -> BreakpointResult:
+    """Does the elasticity change at some scale? A hinge in log-log space, sup-F tested (see class doc).
+
+    Residual sums of squares come from orthonormal bases of the designs (O(n) per candidate and replicate; at
+    most :data:`MAX_BREAK_CANDIDATES` candidates). ``cross_section``: the bootstrap resamples single residuals
+    (no time order) instead of moving blocks."""
     u = check_series("users", users)
     c = check_series("cost_usd", cost_usd)
     if u.size != c.size:
@@ -278,20 +344,23 @@ def breakpoint_search(users, cost_usd, *, min_segment: int = 5, alpha: float = 0
     if min_segment < 3:
         raise InputError(f"min_segment must be at least 3 points, got {min_segment}")
     n = u.size
-    order = np.argsort(u, kind="stable")
+    order = np.lexsort((np.log(c), np.log(u))) if cross_section else np.argsort(u, kind="stable")
     x, y = np.log(u)[order], np.log(c)[order]
     ks = [k for k in range(min_segment - 1, n - min_segment + 1) if x[0] < x[k] < x[-1]]
     if not ks:
         return BreakpointResult(tested=False, n=n, min_segment=min_segment, alpha=alpha, users=u, cost_usd=c,
                                 reason=f"{n} points leave no break with {min_segment} points on each side")
+    if len(ks) > MAX_BREAK_CANDIDATES:
+        ks = [ks[i] for i in np.unique(np.round(np.linspace(0, len(ks) - 1, MAX_BREAK_CANDIDATES)).astype(int))]
     X0 = np.column_stack([np.ones(n), x])
-    H0 = X0 @ np.linalg.pinv(X0)
+    Q0 = np.linalg.qr(X0)[0]
     designs = [np.column_stack([X0, np.maximum(0.0, x - x[k])]) for k in ks]
-    Hs = np.stack([D @ np.linalg.pinv(D) for D in designs])  # (m, n, n) hat matrices
+    Qs = [np.linalg.qr(D)[0] for D in designs]
 
-    def sup_f(Y):  # Y (R, n) -> sup-F (R,), best candidate index (R,)
-        rss0 = ((Y - Y @ H0.T) ** 2).sum(-1)
-        rss = ((Y[None] - np.einsum("mij,rj->mri", Hs, Y)) ** 2).sum(-1)  # (m, R)
+    def sup_f(Y):  # Y (R, n) -> sup-F (R,), best candidate index (R,), rss0 (R,), rss (m, R)
+        yy = (Y**2).sum(-1)
+        rss0 = yy - ((Y @ Q0) ** 2).sum(-1)
+        rss = np.maximum(np.stack([yy - ((Y @ Q) ** 2).sum(-1) for Q in Qs]), 0.0)
         f = (rss0[None] - rss) / np.maximum(rss / (n - 3), 1e-300)
         return f.max(0), f.argmax(0), rss0, rss
 
@@ -300,12 +369,16 @@ def breakpoint_search(users, cost_usd, *, min_segment: int = 5, alpha: float = 0
     beta = np.linalg.lstsq(designs[b], y, rcond=None)[0]
     fitted0 = X0 @ np.linalg.lstsq(X0, y, rcond=None)[0]
     rng = np.random.default_rng(seed)
-    Ystar = fitted0 + block_bootstrap_residuals(y - fitted0, n_boot, rng, dof=2)
-    Fstar = sup_f(Ystar)[0]
+    n_boot = affordable_boot(n_boot, n)
+    block = 1 if cross_section else None
+    Fstar = np.concatenate([sup_f(fitted0 + block_bootstrap_residuals(y - fitted0, min(BOOT_CHUNK, n_boot - i), rng,
+                                                                      length=block, dof=2))[0]
+                            for i in range(0, n_boot, BOOT_CHUNK)])
     p = (np.count_nonzero(Fstar >= F) + 1) / (n_boot + 1)
+    resample = ("single residuals (cross-section)" if cross_section else f"moving blocks (block {block_length(n)})")
     method = (f"continuous hinge in log-log, break searched over {len(ks)} observed users values; sup-F "
-              f"(Andrews 1993) with p-value from {n_boot} moving-block bootstrap series (block "
-              f"{block_length(n)}, seed {seed}) of the one-slope fit; AICc with Gaussian errors")
+              f"(Andrews 1993) with p-value from {n_boot} bootstrap series ({resample}, seed {seed}) of the "
+              f"one-slope fit; AICc with Gaussian errors")
     return BreakpointResult(
         tested=True, reason=None, n=n, min_segment=min_segment, alpha=alpha, users_at_break=float(np.exp(x[ks[b]])),
         slope_below=float(beta[1]), slope_above=float(beta[1] + beta[2]), intercept=float(beta[0]),
@@ -320,7 +393,7 @@ MIN_COMPONENT_POINTS = 6
 
 
 def component_elasticities(df, *, alpha: float = 0.05, seed: int = config.DEFAULT_SEED,
-                           n_boot: int = 2000) -> dict[str, dict[str, Any]]:
+                           n_boot: int = 2000, cross_section: bool = False) -> dict[str, dict[str, Any]]:
     """Elasticity per ``cost_<component>_usd`` column present, on the months where that bill is > 0.
 
     A component with fewer than :data:`MIN_COMPONENT_POINTS` positive months, or a constant bill, gets
@@ -343,7 +416,8 @@ def component_elasticities(df, *, alpha: float = 0.05, seed: int = config.DEFAUL
                                               f"{MIN_COMPONENT_POINTS}"}
             continue
         try:
-            res = fit_elasticity(users[keep], cost[keep], alpha=alpha, seed=seed, n_boot=n_boot)
+            res = fit_elasticity(users[keep], cost[keep], alpha=alpha, seed=seed, n_boot=n_boot,
+                                 cross_section=cross_section)
         except InputError as exc:
             out[name] = {**skipped, "reason": str(exc)}
             continue
@@ -394,20 +468,23 @@ class ScalingReport(Results):
 
 
 def scaling_report(df, *, alpha: float = 0.05, seed: int = config.DEFAULT_SEED, n_boot: int = 2000,
-                   min_segment: int = 5) -> ScalingReport:
+                   min_segment: int = 5, cross_section: bool = False) -> ScalingReport:
     """Sub-linearity of total cost (:func:`voyager_analysis.metrics.total_cost_usd`) and of each component, and
-    a breakpoint search, for a loaded metrics frame (see :class:`ScalingReport`)."""
+    a breakpoint search, for a loaded metrics frame (see :class:`ScalingReport`). ``cross_section``: the rows
+    are units with no time order (HC3 errors, pairs bootstrap; see :func:`fit_elasticity`)."""
     from voyager_analysis.errors import located
     from voyager_analysis.metrics import total_cost_usd
 
     total = total_cost_usd(df).to_numpy(dtype=float)
     users = df["users"].to_numpy(dtype=float)
     try:
-        res = fit_elasticity(users, total, alpha=alpha, seed=seed, n_boot=n_boot)
-        brk = breakpoint_search(users, total, min_segment=min_segment, alpha=alpha, seed=seed)
+        res = fit_elasticity(users, total, alpha=alpha, seed=seed, n_boot=n_boot, cross_section=cross_section)
+        brk = breakpoint_search(users, total, min_segment=min_segment, alpha=alpha, seed=seed,
+                                cross_section=cross_section)
     except InputError as exc:
         raise located(df.attrs.get("source"), None, f"total cost vs users: {exc}") from None
-    return ScalingReport(total=res, components=component_elasticities(df, alpha=alpha, seed=seed, n_boot=n_boot),
+    comps = component_elasticities(df, alpha=alpha, seed=seed, n_boot=n_boot, cross_section=cross_section)
+    return ScalingReport(total=res, components=comps,
                          breakpoint=brk, source=df.attrs.get("source"))
 
 

@@ -7,11 +7,12 @@ inference** (Kiefer & Vogelsang 2002, 2005): the Newey-West (Bartlett kernel) co
 to the sample (``maxlags = n - 1`` unless told otherwise), and critical values that match that choice. They are
 simulated, seeded, for the actual regressors under Gaussian white noise, where the t-statistic is exactly
 pivotal given X; fixed-b theory makes the same distribution approximately right for any stationary
-autocorrelation. The point estimate and the HAC covariance come from statsmodels ``OLS``; the simulation
-reproduces that formula with numpy, vectorised over replicates.
+autocorrelation. The point estimate is OLS and the HAC covariance is statsmodels' formula (tested against
+``OLS(...).fit(cov_type="HAC")``), computed from moving sums in O(n k^2) for any number of lags, so 100,000
+rows take about a second and no n x n matrix is built; the simulation uses the same formula, vectorised over
+replicates.
 
 The error model is explicit: ``y = X b + e`` with ``e`` stationary (any autocorrelation), estimated by OLS.
-statsmodels is imported inside functions only.
 """
 
 from __future__ import annotations
@@ -28,16 +29,23 @@ from voyager_analysis.results import Results
 
 
 def _hac_cov(e: np.ndarray, X: np.ndarray, XtX_inv: np.ndarray, lags: int) -> np.ndarray:
-    """Newey-West (Bartlett) covariance of OLS coefficients for residual rows ``e`` (R, n).
+    """Newey-West (Bartlett) covariance of OLS coefficients for residual rows ``e`` (R, n); returns (R, k, k).
 
-    Same formula as statsmodels ``cov_type="HAC"`` with ``use_correction=True`` (factor n/(n-k)).
-    Returns (R, k, k).
+    Same formula as statsmodels ``cov_type="HAC"`` with ``use_correction=True`` (factor n/(n-k)):
+    ``S = sum_{s,t} (1 - |s-t|/M)_+ u_s u_t'`` with scores ``u_t = e_t x_t`` and ``M = lags + 1``. It is computed
+    from moving sums of M consecutive scores, ``W_t = u_{t-M+1} + ... + u_t`` (zero outside the sample):
+    ``sum_t W_t W_t' = sum_{s,t} (M - |s-t|)_+ u_s u_t'``, so ``S = sum_t W_t W_t' / M``. That costs
+    O(R (n + M) k^2) time and O(R (n + M) k) memory for any number of lags — no n x n matrix.
     """
     n, k = X.shape
+    M = int(lags) + 1
     u = e[:, :, None] * X[None, :, :]  # (R, n, k) scores
-    gap = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
-    W = np.clip(1.0 - gap / (lags + 1.0), 0.0, None)  # Bartlett weights as an (n, n) Toeplitz matrix
-    S = u.transpose(0, 2, 1) @ (W @ u)
+    c = np.zeros((u.shape[0], n + M, k))
+    np.cumsum(u, axis=1, out=c[:, 1:n + 1])
+    c[:, n + 1:] = c[:, n:n + 1]  # the cumulative sum stays flat after the sample
+    idx = np.arange(1, n + M)
+    W = c[:, idx] - c[:, np.maximum(idx - M, 0)]  # (R, n + M - 1, k) window sums
+    S = np.einsum("rti,rtj->rij", W, W) / M
     S *= n / (n - k)
     return XtX_inv @ S @ XtX_inv
 
@@ -123,35 +131,109 @@ class HACRegression(Results):
         return pd.DataFrame(rows, index=pd.Index(self.names, name="term"))
 
 
+#: Above this many rows the fixed-b critical values are simulated on this many evenly spaced rows of X (same
+#: bandwidth ratio b = (maxlags + 1) / n): the fixed-b limit depends on b and the regressors' shape, not on n.
+SIM_MAX_ROWS = 1000
+#: Replicates simulated at a time (bounds memory).
+SIM_CHUNK = 500
+#: The largest regression accepted (rows); above it one line says so. 100,000 rows take about a second.
+MAX_ROWS = 1_000_000
+
+
 def hac_regression(y, X, names: list[str], *, alpha: float = 0.05, maxlags: int | None = None,
                    n_sim: int = 4000, seed: int = config.DEFAULT_SEED) -> HACRegression:
-    """Fit ``y ~ X`` by statsmodels OLS with a Newey-West covariance; simulate fixed-b critical values.
+    """Fit ``y ~ X`` by OLS with a Newey-West covariance; simulate fixed-b critical values.
 
     ``maxlags`` defaults to ``n - 1`` (bandwidth = sample size, Kiefer-Vogelsang-Bunzel). Inputs are
-    checked by the callers; here ``X`` must have full column rank and ``n > k``.
+    checked by the callers; here ``X`` must have full column rank and ``n > k``. The covariance is
+    :func:`_hac_cov` (statsmodels' formula, O(n k^2) for any lag); the critical values are simulated under
+    white noise for X, or for :data:`SIM_MAX_ROWS` evenly spaced rows of it (same b) when n is larger.
+    At most :data:`MAX_ROWS` rows.
     """
-    from statsmodels.regression.linear_model import OLS
-
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
     n, k = X.shape
     if n <= k:
         raise InputError(f"need more than {k} points to fit {k} coefficients, got {n}")
+    if n > MAX_ROWS:
+        raise InputError(f"{n:,} rows is more than the {MAX_ROWS:,} a regression here accepts; aggregate the data")
     if np.linalg.matrix_rank(X) < k:
         raise InputError(f"the regressors ({', '.join(names)}) are collinear or constant: nothing to fit")
     lags = n - 1 if maxlags is None else int(maxlags)
     if not 0 <= lags <= n - 1:
         raise InputError(f"hac_maxlags must lie in 0..{n - 1}, got {maxlags}")
-    res = OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
     XtX_inv = np.linalg.inv(X.T @ X)
-    z = np.random.default_rng(seed).standard_normal((n_sim, n))
-    b0 = z @ X @ XtX_inv  # (n_sim, k): estimation error when the truth is 0 and noise is white
-    e0 = z - b0 @ X.T
-    cov0 = _hac_cov(e0, X, XtX_inv, lags)
-    return HACRegression(names=list(names), params=np.asarray(res.params, dtype=float),
-                         cov=np.asarray(res.cov_params(), dtype=float), n=n, lags=lags, alpha=alpha,
-                         n_sim=n_sim, resid=np.asarray(res.resid, dtype=float),
-                         _null_params=b0, _null_cov=cov0, _y=y)
+    params = XtX_inv @ (X.T @ y)
+    resid = y - X @ params
+    cov = _hac_cov(resid[None], X, XtX_inv, lags)[0]
+    b0, cov0 = _null_draws(X, lags, n_sim, seed)
+    return HACRegression(names=list(names), params=params, cov=cov, n=n, lags=lags, alpha=alpha, n_sim=n_sim,
+                         resid=resid, _null_params=b0, _null_cov=cov0, _y=y)
+
+
+def _null_draws(X: np.ndarray, lags: int, n_sim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(b* - beta, HAC covariance) of ``n_sim`` regressions on X under Gaussian white noise (seeded)."""
+    n = X.shape[0]
+    if n > SIM_MAX_ROWS:
+        X = X[np.round(np.linspace(0, n - 1, SIM_MAX_ROWS)).astype(int)]
+        lags = int(np.clip(round((lags + 1) / n * SIM_MAX_ROWS) - 1, 0, SIM_MAX_ROWS - 1))
+    XtX_inv = np.linalg.inv(X.T @ X)
+    rng = np.random.default_rng(seed)
+    b_parts, cov_parts = [], []
+    for start in range(0, n_sim, SIM_CHUNK):
+        z = rng.standard_normal((min(SIM_CHUNK, n_sim - start), X.shape[0]))
+        b0 = z @ X @ XtX_inv  # estimation error when the truth is 0 and noise is white
+        b_parts.append(b0)
+        cov_parts.append(_hac_cov(z - b0 @ X.T, X, XtX_inv, lags))
+    return np.concatenate(b_parts), np.concatenate(cov_parts)
+
+
+@dataclass(repr=False)
+class HC3Regression(HACRegression):
+    """OLS with the HC3 heteroskedasticity-robust covariance (MacKinnon & White 1985) and t critical values with
+    n - k degrees of freedom: for rows with no time order (firms, tenants, regions). Same interface as
+    :class:`HACRegression`; the result does not depend on the order of the rows."""
+
+    title = "OLS with HC3 (heteroskedasticity-robust) errors"
+
+    @property
+    def method(self) -> str:
+        return (f"OLS, HC3 heteroskedasticity-robust covariance, t critical values with {self.n - self.k} degrees "
+                f"of freedom (rows are a cross-section: no time order)")
+
+    def contrast(self, c, null: float = 0.0) -> dict[str, Any]:
+        from scipy.stats import t as t_dist
+
+        c = np.asarray(c, dtype=float)
+        est = float(c @ self.params)
+        se = float(np.sqrt(c @ self.cov @ c))
+        dof = self.n - self.k
+        crit = float(t_dist.ppf(1 - self.alpha / 2, dof))
+        t = (est - null) / se if se > 0 else (0.0 if est == null else math.copysign(math.inf, est - null))
+        return {"estimate": est, "se": se, "ci": (est - crit * se, est + crit * se), "t": float(t), "crit": crit,
+                "p_lower": float(t_dist.cdf(t, dof)), "p_upper": float(t_dist.sf(t, dof))}
+
+
+def hc3_regression(y, X, names: list[str], *, alpha: float = 0.05) -> HC3Regression:
+    """Fit ``y ~ X`` by OLS with the HC3 covariance ``(X'X)^-1 X' diag(e_i^2 / (1 - h_i)^2) X (X'X)^-1``
+    (statsmodels' ``cov_type="HC3"``). O(n k^2); at most :data:`MAX_ROWS` rows."""
+    y = np.asarray(y, dtype=float)
+    X = np.asarray(X, dtype=float)
+    n, k = X.shape
+    if n <= k:
+        raise InputError(f"need more than {k} points to fit {k} coefficients, got {n}")
+    if n > MAX_ROWS:
+        raise InputError(f"{n:,} rows is more than the {MAX_ROWS:,} a regression here accepts; aggregate the data")
+    if np.linalg.matrix_rank(X) < k:
+        raise InputError(f"the regressors ({', '.join(names)}) are collinear or constant: nothing to fit")
+    XtX_inv = np.linalg.inv(X.T @ X)
+    params = XtX_inv @ (X.T @ y)
+    resid = y - X @ params
+    h = np.einsum("ij,jk,ik->i", X, XtX_inv, X)  # leverages
+    w = resid**2 / np.maximum(1.0 - h, 1e-12) ** 2
+    cov = XtX_inv @ (X.T * w) @ X @ XtX_inv
+    return HC3Regression(names=list(names), params=params, cov=cov, n=n, lags=0, alpha=alpha, n_sim=0,
+                         resid=resid, _null_params=np.zeros((0, k)), _null_cov=np.zeros((0, k, k)), _y=y)
 
 
 def check_series(name: str, values, *, positive: bool = True, min_n: int = 4) -> np.ndarray:
@@ -172,4 +254,4 @@ def check_series(name: str, values, *, positive: bool = True, min_n: int = 4) ->
     return x
 
 
-__all__ = ["HACRegression", "hac_regression", "check_series"]
+__all__ = ["HACRegression", "hac_regression", "HC3Regression", "hc3_regression", "check_series", "MAX_ROWS"]
