@@ -218,3 +218,25 @@ def test_index_fits_1280_and_400_px_and_loads_nothing(tmp_path):
     wide.write_text("<html><body><div style='width:2000px'>x</div></body></html>", encoding="utf-8")
     scroll, inner, _ = _measure(wide, 400, tmp_path)
     assert scroll > inner == 400
+
+
+@pytest.mark.slow
+def test_the_shipped_notebooks_fill_every_card_and_an_unchanged_rerun_reuses_all(tmp_path, cli):
+    out = tmp_path / "reports"
+    first = cli("report", "--out", str(out), "--json")
+    assert first.returncode == 0, first.stderr[-3000:]
+    m1 = json.loads(first.stdout)
+    cards = headlines.headline_cards(m1)
+    assert [c.key for c in cards if c.value == "—"] == [], [(c.key, c.detail) for c in cards]
+    second = cli("report", "--out", str(out), "--json")
+    assert second.returncode == 0, second.stderr[-3000:]
+    m2 = json.loads(second.stdout)
+    if not all(r["reused_from"] for r in m2["notebooks"]):  # someone edited the package in between
+        pytest.skip("the checkout's package code changed between the two runs")
+    assert report.latest_run(out) == m2["run_id"]
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "No result changed" in page and "input changed" not in page  # (the git commit may have moved)
+    if CHROMIUM is not None:
+        for width in (1280, 400):
+            scroll, inner, requests = _measure(out / "index.html", width, tmp_path)
+            assert scroll <= inner == width and requests == set()

@@ -192,8 +192,14 @@ class _Run:
 
     def publish(self, manifest: dict) -> None:
         plan, say = self.plan, self.say
-        (self.tmp_dir / runs.MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, allow_nan=False) + "\n",
-                                                       encoding="utf-8")
+        try:
+            text = json.dumps(manifest, indent=2, allow_nan=False)
+        except ValueError:  # a notebook's results JSON held NaN or infinity: strict JSON has no such numbers
+            from voyager_analysis.results import to_jsonable
+
+            manifest.update(to_jsonable(manifest))
+            text = json.dumps(manifest, indent=2, allow_nan=False)
+        (self.tmp_dir / runs.MANIFEST_NAME).write_text(text + "\n", encoding="utf-8")
         (self.tmp_dir / runs.RESULTS_NAME).write_text(results_json_text(manifest["notebooks"]), encoding="utf-8")
         os.replace(self.tmp_dir, self.run_dir)
         failed = [r["name"] for r in manifest["notebooks"] if r["status"] != "ok"]
