@@ -83,3 +83,36 @@ def test_missing_file_and_bad_level_exit_2(cli, tmp_path):
     assert res.returncode == 2 and "file not found" in res.stderr
     res = cli("triggers", "--level", "1.5")
     assert res.returncode == 2 and res.stderr.startswith("error: ") and "level" in res.stderr
+
+
+def test_a_metric_linear_in_time_is_forecast_by_the_time_relation(roadmap):
+    """Issue 16's held series: the metric rises linearly in *time* while users grow 15%/month (exponential, so
+    the metric is linear in log users, not in users). Regressing on users alone puts the crossing months early;
+    the out-of-sample comparison picks a relation that fits and the interval covers the true month."""
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    from voyager_analysis import growth, triggers
+    from voyager_analysis.decisions import TRIGGERS
+    from voyager_analysis.months import month_number, month_str
+
+    spec = next(s for s in TRIGGERS if s.name == "db_connections_alert")
+    th = roadmap.get("thresholds.db_connections_alert").value  # a fraction of the pool
+    rng = np.random.default_rng(5)
+    n, a, b = 20, 20.0, 2.0  # percent of the pool = 20 + 2 t (+ noise of 0.5 point)
+    t = np.arange(n, dtype=float)
+    start = int(month_number(["2025-01"])[0])
+    df = pd.DataFrame({"month": [month_str(start + i) for i in range(n)],
+                       "users": np.round(1000 * 1.15**t * np.exp(rng.normal(0, 0.01, n))),
+                       "db_connections_pct": a + b * t + rng.normal(0, 0.5, n)})
+    df.attrs["source"] = "held series"
+    m_true = math.floor((100 * th - a) / b + 0.5)
+    assert m_true > n - 1  # not crossed yet
+    g = growth.fit_growth(df, "exponential", roadmap=roadmap, n_origins=0)
+    row = triggers.trigger_report(df, roadmap, g, triggers=[spec], n_sim=1000).table.iloc[0]
+    assert row.relation in ("time", "log_users")  # both describe this series; metric-on-users does not
+    assert row.relations["linear"]["oos_abs_error"] > row.relations[row.relation]["oos_abs_error"]
+    assert abs(row.forecast_month_index - m_true) <= 1
+    assert row.low_index <= m_true <= row.high_index

@@ -48,6 +48,7 @@ class MetricFit(Results):
     reg: Any  # stats.hac.HACRegression
     n: int
     level: float
+    relation: str | None = None  # one of RELATIONS; None: the trigger's own model (linear or loglog)
 
     @property
     def slope(self) -> float:
@@ -59,19 +60,31 @@ class MetricFit(Results):
 
     @property
     def method(self) -> str:
-        lhs = "log(metric) on log(users)" if self.spec.model == "loglog" else "metric on users"
+        lhs = RELATIONS[self.relation or self.spec.model]
         return f"{lhs}: {self.reg.method}"
 
     def users_at(self, threshold: float, params=None) -> np.ndarray:
-        """User count at which the fitted metric reaches ``threshold`` (inf if the slope is <= 0)."""
+        """User count (month index for the ``time`` relation) at which the fitted metric reaches ``threshold``
+        (inf if the slope is <= 0)."""
         p = self.reg.params if params is None else np.asarray(params, dtype=float)
         a, b = p[..., 0], p[..., 1]
+        rel = self.relation or self.spec.model
         with np.errstate(all="ignore"):
-            if self.spec.model == "loglog":
+            if rel == "loglog":
                 u = np.exp((math.log(threshold) - a) / b)
+            elif rel == "log_users":
+                u = np.exp((threshold - a) / b)
             else:
                 u = (threshold - a) / b
         return np.where(b > 0, np.maximum(u, 0.0), np.inf)
+
+    def month_at(self, threshold: float, params=None):
+        """``time`` relation: the month (index) in which the fitted metric reaches ``threshold`` (a crossing at t
+        falls in month floor(t + 0.5)); inf if it never does."""
+        t = self.users_at(threshold, params)
+        with np.errstate(invalid="ignore"):
+            m = np.where(np.isfinite(t), np.floor(t + 0.5), np.inf)
+        return float(m) if np.ndim(m) == 0 else m
 
     title = "Trigger metric against users"
 
@@ -101,8 +114,19 @@ class MetricFit(Results):
         return self.reg.params + inflate * rng.standard_normal((n, 2)) @ root.T
 
 
-def fit_metric(df, spec: TriggerSpec, *, level: float = 0.95, seed: int = config.DEFAULT_SEED) -> MetricFit:
-    """Fit the trigger's metric against users over the months where both are present (at least 5)."""
+def fit_metric(df, spec: TriggerSpec, *, level: float = 0.95, seed: int = config.DEFAULT_SEED,
+               relation: str | None = None) -> MetricFit:
+    """Fit the trigger's metric against users over the months where both are present (at least 5).
+
+    ``relation`` (default the trigger's own model): one of :data:`RELATIONS` — ``linear`` (metric on users),
+    ``loglog``, ``log_users`` (metric on log users) or ``time`` (metric on the month index)."""
+    if relation is not None and relation != spec.model:
+        x, yy, ok = _relation_data(df, spec, relation)
+        if ok.sum() < 5 or np.ptp(x) == 0:
+            raise located(_source(df), None, f"{spec.metric}: too few distinct months to fit it on {relation}")
+        reg = hac_regression(yy, np.column_stack([np.ones_like(x), x]), ["const", relation], alpha=1 - level,
+                             seed=seed)
+        return MetricFit(spec=spec, reg=reg, n=int(ok.sum()), level=level, relation=relation)
     y = metric_series(df, spec)
     if y is None:
         raise located(_source(df), None, f"column '{spec.metric}' is absent")
@@ -149,7 +173,7 @@ class TriggerReport(Results):
     JSON_KEYS = ("name", "metric", "threshold", "unit", "current", "current_month", "status", "forecast_month",
                  "low", "high", "forecast_month_index", "months_ahead", "users_at_threshold", "users_low",
                  "users_high", "roadmap_users_low", "roadmap_users_high", "roadmap_month_low", "roadmap_month_high",
-                 "users_vs_roadmap", "months_vs_roadmap", "proxy", "note")
+                 "users_vs_roadmap", "months_vs_roadmap", "proxy", "note", "relation", "relations")
 
     title = "Roadmap triggers"
 
@@ -163,6 +187,14 @@ class TriggerReport(Results):
         return {"triggers": rows, "level": self.level, "growth_model": self.growth_model,
                 "last_month": self.last_month, "horizon_end": self.horizon_end,
                 "roadmap_month_zero": self.month_zero, "method": self.method}
+
+    def _repr_html_(self) -> str:
+        cols = ["name", "label", "threshold", "current", "status", "forecast_month", "low", "high",
+                "users_at_threshold", "roadmap_users_low", "roadmap_users_high", "roadmap_month_low",
+                "roadmap_month_high", "users_vs_roadmap", "months_vs_roadmap", "note"]
+        return (f"<p><b>Roadmap triggers</b>: data to {self.last_month}, growth model <b>{self.growth_model}</b>, "
+                f"{self.level:.0%} intervals. {self.method}</p>"
+                + self.table[cols].to_html(index=False, na_rep="-", float_format="{:,.4g}".format))
 
     def contradictions(self):
         """Rows whose data-driven timing is earlier or later than the roadmap's, or never comes."""
@@ -247,13 +279,6 @@ def _month_or(m, otherwise: str) -> str:
     """A YYYY-MM month, or ``otherwise`` when there is none (not reached within the horizon)."""
     return m if isinstance(m, str) else otherwise
 
-    def _repr_html_(self) -> str:
-        cols = ["name", "label", "threshold", "current", "status", "forecast_month", "low", "high",
-                "users_at_threshold", "roadmap_users_low", "roadmap_users_high", "roadmap_month_low",
-                "roadmap_month_high", "users_vs_roadmap", "months_vs_roadmap", "note"]
-        return (f"<p><b>Roadmap triggers</b>: data to {self.last_month}, growth model <b>{self.growth_model}</b>, "
-                f"{self.level:.0%} intervals. {self.method}</p>"
-                + self.table[cols].to_html(index=False, na_rep="-", float_format="{:,.4g}".format))
 
 
 def _timing(f_lo: float, f_hi: float, r_lo: float, r_hi: float) -> str:
@@ -291,14 +316,14 @@ def trigger_report(df, roadmap, growth=None, *, triggers: Sequence[TriggerSpec] 
             raise InputError(f"trigger {spec.name}: " + unknown_name("model", spec.model, MODELS))
     table = current_status(df, roadmap, triggers)
     months = list(df["month"])
-    t_last = len(months) - 1
+    t_last = int(month_number([months[-1]])[0] - month_number([months[0]])[0])  # real index: gaps allowed
     month_zero = roadmap_month_zero(roadmap)
     offset = int(month_number([months[0]])[0] - month_number([month_zero])[0])  # data row 0 is this roadmap month
     mapper, growth_note = None, None
     try:
         if growth is None:
             # selection by AICc only: the rolling-origin check (n_origins) is notebook 02's business
-            growth = fit_growth(df, "auto", level=level, roadmap=roadmap, n_origins=0)
+            growth = fit_growth(df, "auto", level=level, roadmap=roadmap, n_origins=0, calibrate=False)
         mapper = MonthMapper(growth, horizon_months=horizon_months, n_sim=n_sim, seed=seed)
     except (InputError, ConvergenceError) as exc:
         growth_note = f"no growth forecast: {exc}"
@@ -310,7 +335,7 @@ def trigger_report(df, roadmap, growth=None, *, triggers: Sequence[TriggerSpec] 
                    forecast_month_index=math.nan, low_index=math.nan, high_index=math.nan, forecast_month=None,
                    low=None, high=None, months_ahead=math.nan, roadmap_users_low=math.nan,
                    roadmap_users_high=math.nan, roadmap_month_low=None, roadmap_month_high=None,
-                   users_vs_roadmap="-", months_vs_roadmap="-", note=None)
+                   users_vs_roadmap="-", months_vs_roadmap="-", note=None, relation=None, relations=None)
         r_lo = r_hi = math.nan
         if spec.roadmap_users:
             ru = roadmap.get(spec.roadmap_users)
@@ -334,8 +359,10 @@ def trigger_report(df, roadmap, growth=None, *, triggers: Sequence[TriggerSpec] 
                 fits[spec.name] = f["fit"]
             if f is not None and f["users"] is not None:
                 row.update(users_at_threshold=f["users"], users_low=f["users_low"], users_high=f["users_high"])
+            if f is not None and f.get("relations"):
+                row.update(relation=f["relation"], relations=f["relations"])
             if row["status"] == "fired":
-                m = float(months.index(row["fired_since"]))
+                m = float(month_number([row["fired_since"]])[0] - month_number([months[0]])[0])
                 row.update(forecast_month_index=m, low_index=m, high_index=m)
                 notes.append(f"fired since {row['fired_since']}")
             elif mapper is None:
@@ -344,6 +371,11 @@ def trigger_report(df, roadmap, growth=None, *, triggers: Sequence[TriggerSpec] 
                 floor = t_last + 1.0  # not fired now: the earliest it can fire is next month
                 est, draws = max(f["month"], floor), np.maximum(f["month_draws"], floor)
                 lo, hi = draw_interval(draws, level)
+                rivals = [max(m, floor) for m in f.get("rival_months", [])]
+                if rivals and (min(rivals) < lo or max(rivals) > hi):  # widen by the relations' disagreement
+                    notes.append(f"interval widened to the months of the other relations that forecast about as "
+                                 f"well ({', '.join(f.get('rival_names', []))})")
+                    lo, hi = min([lo, *rivals]), max([hi, *rivals])
                 row.update(forecast_month_index=est, low_index=lo, high_index=hi, months_ahead=est - t_last)
                 if not np.isfinite(est):
                     why = (f": {f['users']:,.0f} users needed, beyond the growth curve" if f["users"] is not None
@@ -360,8 +392,11 @@ def trigger_report(df, roadmap, growth=None, *, triggers: Sequence[TriggerSpec] 
         row["note"] = "; ".join(n for n in notes if n) or None
         out.append(row)
     method = ("users at the threshold from OLS of the metric on users (log-log for costs) with Newey-West HAC "
-              "errors and fixed-b critical values; month from the selected growth curve; intervals from "
-              f"{n_sim} seeded joint draws of both (seed {seed})")
+              "errors and fixed-b critical values; the month from the relation (metric on users, on log users, "
+              "log-log, or on time) with the smallest rolling-origin forecast error, through the growth curves "
+              "(Akaike-weighted mixture) for the user relations; the interval widened to the months of the "
+              f"relations within {RIVAL_FACTOR:g}x of the best error; intervals from {n_sim} seeded joint draws "
+              f"(seed {seed})")
     return TriggerReport(table=pd.DataFrame(out), level=level, growth_model=mapper.model_name if mapper else None,
                          month_zero=month_zero, last_month=months[-1], method=method,
                          horizon_end=_calendar(months[0], t_last + horizon_months), fits=fits)
@@ -411,8 +446,77 @@ def _forecast_one(df, spec, th, mapper: MonthMapper | None, level, n_sim, rng, s
     u_draws = fit.users_at(th.low, fit.param_draws(n_sim, rng))
     ulo, uhi = draw_interval(u_draws, level)
     out.update(users=u_est, users_low=ulo, users_high=uhi, fit=fit)
-    if mapper is not None:
-        out.update(month=float(mapper.point(u_est)), month_draws=mapper.draws(u_draws))
+    if mapper is None:
+        return out
+    errors = relation_errors(df, spec)
+    chosen = min(errors, key=errors.get) if errors else spec.model
+    if spec.model in errors and errors[chosen] > SWITCH_FACTOR * errors[spec.model]:
+        chosen = spec.model  # another relation replaces the trigger's own only when clearly better
+    months = {}
+    for rel in ([spec.model] + [r for r in errors if r != spec.model]):
+        f = fit if rel == spec.model else fit_metric(df, spec, level=level, seed=seed, relation=rel)
+        if rel == "time":
+            point = f.month_at(th.low)
+            draws = f.month_at(th.low, f.param_draws(n_sim, rng)) if rel == chosen else None
+        else:
+            point = float(mapper.point(f.users_at(th.low)))
+            draws = mapper.draws(f.users_at(th.low, f.param_draws(n_sim, rng))) if rel == chosen else None
+        months[rel] = point
+        if rel == chosen:
+            out.update(month=float(point), month_draws=draws)
+    best = errors.get(chosen, math.nan)
+    rivals = [r for r in errors if r != chosen and errors[r] <= RIVAL_FACTOR * best]
+    calendar = mapper.calendar
+    out.update(relation=chosen, rival_months=[months[r] for r in rivals], rival_names=rivals,
+               relations={r: {"oos_abs_error": errors[r], "month": calendar(months[r]),
+                              "method": RELATIONS[r]} for r in errors})
+    return out
+
+
+#: Candidate relations of a trigger metric, compared out of sample (rolling origin).
+RELATIONS = {"linear": "metric on users", "loglog": "log(metric) on log(users)",
+             "log_users": "metric on log(users)", "time": "metric on time (months)"}
+#: Relations whose out-of-sample error is within this factor of the best one widen the interval.
+RIVAL_FACTOR = 1.5
+#: Another relation replaces the trigger's own (metric on users, or log-log) only when its out-of-sample error
+#: is below this fraction of the own relation's.
+SWITCH_FACTOR = 0.9
+
+
+def _relation_data(df, spec, relation: str, ok=None):
+    """(x, y, ok): the regressor and response of ``relation`` on the rows ``ok`` (metric and users present)."""
+    from voyager_analysis.months import months_since_start
+
+    y = metric_series(df, spec)
+    users = df["users"].to_numpy(dtype=float)
+    if ok is None:
+        ok = np.isfinite(y) & np.isfinite(users) & (users > 0) & ((y > 0) if spec.model == "loglog" else True)
+    x = {"linear": users, "loglog": np.log(np.where(users > 0, users, np.nan)), "time": months_since_start(df),
+         "log_users": np.log(np.where(users > 0, users, np.nan))}[relation][ok]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return x, (np.log(y[ok]) if relation == "loglog" else y[ok]), ok
+
+
+def relation_errors(df, spec, *, horizon: int = 3, n_origins: int = 6, min_train: int = 5) -> dict[str, float]:
+    """Rolling-origin mean absolute error (metric units) of each candidate relation: fit by OLS on the first k
+    rows, predict the next ``horizon`` rows (with their observed users), for the last ``n_origins`` origins.
+    Empty when there are too few rows."""
+    names = (["loglog"] if spec.model == "loglog" else []) + ["linear", "log_users", "time"]
+    out = {}
+    for rel in names:
+        x, y, _ = _relation_data(df, spec, rel)
+        n = y.size
+        errs = []
+        for k in range(max(min_train, n - horizon - n_origins + 1), n):
+            if np.ptp(x[:k]) == 0:
+                continue
+            b, a = np.polyfit(x[:k], y[:k], 1)
+            pred, obs = a + b * x[k:k + horizon], y[k:k + horizon]
+            if rel == "loglog":
+                pred, obs = np.exp(pred), np.exp(obs)
+            errs += list(np.abs(pred - obs))
+        if errs:
+            out[rel] = float(np.mean(errs))
     return out
 
 

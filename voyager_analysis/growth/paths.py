@@ -11,15 +11,18 @@ from voyager_analysis import config
 
 #: How far past the last observed month a month is searched for.
 HORIZON_MONTHS = 120
+#: How far before the last observed month the search starts (long histories need no earlier months).
+PAST_MONTHS = 240
 
 
 class MonthMapper:
-    """First month (index from the data's first row) in which users reach a level, for the selected
-    growth curve (point) and for ``n_sim`` seeded draws of it (parameters and residual level).
+    """First month (index from the data's first month) in which users reach a level, for the selected
+    growth curve (point) and for ``n_sim`` seeded draws of the model-averaged mixture of every converged curve
+    and error model (:mod:`voyager_analysis.growth.averaging`; parameters and residual level).
 
     A month ``m`` counts as reached when the curve at ``m + 0.5`` is at or above the level (a crossing
     at ``t`` falls in month ``floor(t + 0.5)``). Months are searched up to ``horizon_months`` after the
-    last observed one; beyond that the answer is ``inf``.
+    last observed one (and from at most :data:`PAST_MONTHS` before it); beyond that the answer is ``inf``.
     """
 
     def __init__(self, growth, *, horizon_months: int = HORIZON_MONTHS, n_sim: int = 4000,
@@ -28,13 +31,20 @@ class MonthMapper:
         self.growth = growth
         self.model_name = growth.selected
         self.t_last = int(round(float(np.max(growth.t))))
-        self.months = np.arange(0, self.t_last + horizon_months + 1)
+        self.months = np.arange(max(0, self.t_last - PAST_MONTHS), self.t_last + horizon_months + 1)
         n = self.months.size
         grid = np.concatenate([self.months + 0.5, self.months.astype(float)])  # month ends, then month points
         with np.errstate(all="ignore"):
             point = np.log(model.predict(grid))
-            # the growth module's own simulation: parameter draws + a t-distributed residual level per path
-            draws = model.simulate_log_users(grid, n_sim, seed)  # (n_sim, 2 n)
+            # the growth module's own simulation: parameter draws + a t-distributed residual level per path,
+            # from the Akaike-weighted mixture of the candidates (the selected curve alone if there are none)
+            weights = getattr(growth, "weights", None)
+            if weights:
+                from voyager_analysis.growth.averaging import inflate, mixture_log_draws
+
+                draws = inflate(mixture_log_draws(growth.candidates, weights, grid, n_sim, seed), growth.inflation)
+            else:
+                draws = model.simulate_log_users(grid, n_sim, seed)  # (n_sim, 2 n)
         self.point_log, self.int_log = point[:n], point[n:]  # log users at m + 0.5 and at m
         self.draw_log, self.int_draw_log = draws[:, :n], draws[:, n:]
         self.n_sim = n_sim
@@ -67,4 +77,4 @@ class MonthMapper:
         return month_str(int(month_number([self.first_month])[0] + int(m)))
 
 
-__all__ = ["HORIZON_MONTHS", "MonthMapper"]
+__all__ = ["HORIZON_MONTHS", "PAST_MONTHS", "MonthMapper"]
