@@ -207,6 +207,23 @@ def test_a_reports_folder_that_cannot_be_written_is_one_line_and_exit_2(project,
     assert run_folders(out) == [".lock"]
 
 
+def test_a_full_disk_during_a_run_is_one_line_and_exit_2(project, cli, monkeypatch):
+    import errno
+
+    from voyager_analysis.report import runs
+
+    def full(out_dir):
+        raise OSError(errno.ENOSPC, "No space left on device", str(out_dir / ".tmp-x"))
+
+    monkeypatch.setattr(runs, "remove_stale_tmp", full)  # the first write of a run, after the lock
+    proc = cli("report", *report_args(project, "--only", "01_alpha"), cwd=project)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert lines == ["error: reports folder reports: cannot write reports/.tmp-x (No space left on device)"], proc.stderr
+    with open(project / "reports" / ".lock") as f:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the lock was released
+
+
 def test_lock_serialises_and_is_released(tmp_path):
     from voyager_analysis.report.runs import RunLock
 
