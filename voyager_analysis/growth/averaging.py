@@ -32,6 +32,7 @@ from voyager_analysis.results import Missing
 
 #: Why a milestone month is null.
 NOT_REACHED = "not reached within the horizon"
+ALREADY_ABOVE = "already above this level before the data start"
 #: Time step (months) of the grid on which milestone crossings are searched.
 GRID_STEP_MONTHS = 0.1
 #: Rolling origins before the scored ones whose errors set the interval inflation.
@@ -80,20 +81,27 @@ def quantile_band(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarr
 
 
 def first_crossing_months(log_paths: np.ndarray, grid: np.ndarray, n_users: float) -> np.ndarray:
-    """First grid month at which each path reaches ``n_users`` (inf where it never does)."""
+    """First grid month at which each path rises to ``n_users`` (an upward crossing); ``-inf`` where the path is at
+    or above it from the start of the grid to its end (reached before the data), ``inf`` where it never rises to
+    it (below throughout, or above only in the past of a declining path)."""
     above = log_paths >= math.log(n_users)
-    hit = above.any(axis=1)
-    return np.where(hit, grid[np.argmax(above, axis=1)], np.inf)
+    up = above[:, 1:] & ~above[:, :-1]
+    hit = up.any(axis=1)
+    first = np.where(hit, grid[1:][np.argmax(up, axis=1)], np.inf)
+    return np.where(~hit & above[:, 0] & above[:, -1], -np.inf, first)
 
 
 def month_summary(months: np.ndarray, level: float) -> dict[str, Any]:
     """``{"month", "low", "high"}`` from month draws: the median and the ``level`` interval; a value that is
-    infinite (the draws do not reach the level within the horizon) becomes :class:`Missing`."""
+    infinite becomes :class:`Missing` (``inf``: not reached within the horizon; ``-inf``: above the level from
+    before the data)."""
     mid, lo, hi = (float(v[0]) for v in quantile_band(months[:, None], level))
 
     def value(v, what):
-        if math.isinf(v):
+        if v == math.inf:
             return Missing(f"{NOT_REACHED} ({what})")
+        if v == -math.inf:
+            return Missing(f"{ALREADY_ABOVE} ({what})")
         return v
 
     return {"month": value(mid, "median of the model-averaged draws"),

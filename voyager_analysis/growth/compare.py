@@ -261,10 +261,10 @@ class GrowthComparison(Results):
             models[name] = {"params": dict(m.params_), "ci": m.ci_payload(), "aicc": m.aicc_,
                             "weight": weights.get(name), "converged": bool(m.converged_),
                             "error_model": m.error_model}
-            if not m.converged_ or m.at_bound_:
-                models[name]["message"] = m.message_
             if _above(m, self.ceiling_bound):
                 models[name]["above_bound"] = True
+            if not m.converged_ or m.at_bound_ or _above(m, self.ceiling_bound):
+                models[name]["message"] = m.message_
         milestones = {}
         if self.selected is not None and (levels is not None or self.roadmap is not None):
             for row in self.milestones(levels).to_dict("records"):

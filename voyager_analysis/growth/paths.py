@@ -51,10 +51,13 @@ class MonthMapper:
         self.first_month = growth.months[0] if growth.months else None
 
     def _first(self, paths: np.ndarray, log_level: np.ndarray) -> np.ndarray:
+        """First month each path rises to the level (an upward crossing); the first month searched when it is
+        above the level throughout; inf otherwise (never there, or above only before a decline)."""
         above = paths >= log_level[..., None]
-        hit = above.any(axis=-1)
-        idx = np.argmax(above, axis=-1)
-        return np.where(hit, self.months[idx].astype(float), np.inf)
+        up = above[..., 1:] & ~above[..., :-1]
+        hit = up.any(axis=-1)
+        first = np.where(hit, self.months[1:][np.argmax(up, axis=-1)].astype(float), np.inf)
+        return np.where(~hit & above[..., 0] & above[..., -1], float(self.months[0]), first)
 
     def point(self, users) -> np.ndarray:
         """Month the fitted curve reaches ``users`` (array-like); inf if not within the horizon."""
