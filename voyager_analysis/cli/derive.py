@@ -8,7 +8,7 @@ def add_arguments(p):
 
     p.add_argument("--events", metavar="SOURCE", required=True,
                    help="a folder of event tables, a postgresql://USER@HOST/DB URL, or (Spark) sc://HOST:PORT")
-    p.add_argument("--schema", metavar="NAME", default="public", help="PostgreSQL schema holding the tables/views (default: %(default)s)")
+    p.add_argument("--schema", metavar="NAME", default="public", help="PostgreSQL schema holding the tables/views, or the Spark catalog database for sc:// (default: %(default)s)")
     p.add_argument("--engine", choices=("duckdb", "postgres", "spark"), default=None,
                    help="where the SQL runs (default: PostgreSQL for a URL, DuckDB for a folder)")
     p.add_argument("--memory-limit", metavar="SIZE", default="2GB",

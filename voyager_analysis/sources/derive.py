@@ -27,7 +27,7 @@ from voyager_analysis.errors import InputError
 from voyager_analysis.months import month_str
 from voyager_analysis.sources.checks import check_events
 from voyager_analysis.sources.engines import DEFAULT_MEMORY_LIMIT, open_engine
-from voyager_analysis.sources.schema import TIERS
+from voyager_analysis.sources.schema import TABLES, TIERS
 from voyager_analysis.sources.sql import month_key, staged
 
 #: Columns written by ``derive``, in the metrics file's order.
@@ -36,39 +36,42 @@ DERIVED_COLUMNS = ("month", "users", "new_users", "pro_subscribers", "max_subscr
                    "storage_gb", "archived_gb", "searches")
 
 
-def _messages_sql(engine) -> str:
-    return staged(engine, ["messages"]) + f"""
-SELECT month, COUNT(*), COUNT(DISTINCT user_id),
-       SUM(input_tokens + cache_read_input_tokens + cache_creation_input_tokens),
-       SUM(cache_read_input_tokens), SUM(cache_creation_input_tokens), SUM(output_tokens),
-       SUM(CASE WHEN LOWER(model) LIKE '%sonnet%' THEN 1 ELSE 0 END),
-       SUM(CASE WHEN batch THEN 1 ELSE 0 END)
-FROM (SELECT *, {month_key('created_at')} AS month FROM messages) AS m
-GROUP BY month"""
+_NO_TIER = "CAST(NULL AS VARCHAR)"
 
 
-def _monthly_sql(engine, table: str, at: str, value: str = "1", by: str | None = None) -> str:
-    """Per month of ``at`` (and per ``by``), the sum of ``value`` over rows where ``at`` is set."""
-    group = f"{by}, " if by else ""
-    return staged(engine, [table]) + f"""
-SELECT {group}month, SUM({value})
-FROM (SELECT *, {month_key(at)} AS month FROM {table} WHERE {at} IS NOT NULL) AS t
-GROUP BY {group}month"""
+def _monthly(kind: str, table: str, at: str, sums: list[str], tier: str = _NO_TIER, extra: str = "") -> str:
+    """One part of the union: ``kind``, tier, month of ``at`` and up to 8 whole-number sums per month."""
+    values = [f"CAST({v} AS BIGINT)" for v in sums] + ["CAST(NULL AS BIGINT)"] * (8 - len(sums))
+    group = "month" if tier == _NO_TIER else f"{tier}, month"
+    return (f"SELECT '{kind}' AS kind, {tier} AS tier, month, {', '.join(values)}\n"
+            f"FROM (SELECT *, {month_key(at)} AS month FROM {table} WHERE {at} IS NOT NULL{extra}) AS t GROUP BY {group}")
 
 
-#: The portable queries, by name: (table, builder). ``queries(engine)`` renders them for one engine.
-def queries(engine, tables) -> dict[str, str]:
-    q = {
-        "messages": _messages_sql(engine),
-        "signups": _monthly_sql(engine, "users", "signed_up_at"),
-        "subscriptions_started": _monthly_sql(engine, "subscriptions", "started_at", by="tier"),
-        "subscriptions_ended": _monthly_sql(engine, "subscriptions", "ended_at", by="tier"),
-        "bytes_created": _monthly_sql(engine, "conversations", "created_at", "size_bytes"),
-        "bytes_archived": _monthly_sql(engine, "conversations", "archived_at", "size_bytes"),
-    }
+def monthly_sql(engine, tables) -> str:
+    """The metric definitions as one portable statement: per month (and tier), only whole-number sums.
+
+    Rows are ``(kind, tier, month, v1..v8)``; ``kind`` is ``messages`` (v1..v8 = messages, distinct users,
+    all input tokens, cache reads, cache writes, output tokens, Sonnet messages, batch messages),
+    ``signups``, ``subscriptions_started`` / ``subscriptions_ended`` (per tier), ``bytes_created`` /
+    ``bytes_archived`` (conversations' ``size_bytes``) or ``searches``.
+    """
+    parts = [
+        _monthly("messages", "messages", "created_at", [
+            "COUNT(*)", "COUNT(DISTINCT user_id)",
+            "SUM(input_tokens + cache_read_input_tokens + cache_creation_input_tokens)",
+            "SUM(cache_read_input_tokens)", "SUM(cache_creation_input_tokens)", "SUM(output_tokens)",
+            "SUM(CASE WHEN LOWER(model) LIKE '%sonnet%' THEN 1 ELSE 0 END)", "SUM(CASE WHEN batch THEN 1 ELSE 0 END)"]),
+        _monthly("signups", "users", "signed_up_at", ["COUNT(*)"]),
+        _monthly("subscriptions_started", "subscriptions", "started_at", ["COUNT(*)"], tier="tier"),
+        _monthly("subscriptions_ended", "subscriptions", "ended_at", ["COUNT(*)"], tier="tier"),
+        _monthly("bytes_created", "conversations", "created_at", ["SUM(size_bytes)"]),
+        _monthly("bytes_archived", "conversations", "archived_at", ["SUM(size_bytes)"]),
+    ]
+    used = ["messages", "users", "subscriptions", "conversations"]
     if "searches" in tables:
-        q["searches"] = _monthly_sql(engine, "searches", "created_at")
-    return q
+        parts.append(_monthly("searches", "searches", "created_at", ["COUNT(*)"]))
+        used.append("searches")
+    return staged(engine, used) + "\nUNION ALL\n".join(parts)
 
 
 def derive_metrics(source, *, engine: str | None = None, schema: str = "public",
@@ -79,7 +82,7 @@ def derive_metrics(source, *, engine: str | None = None, schema: str = "public",
     URL; an already open :class:`~voyager_analysis.sources.engines.Engine` is used as is (and not closed).
     Events are validated first (``check=False`` skips that, for data checked upstream).
     """
-    from voyager_analysis.sources.engines import Engine
+    from voyager_analysis.sources.base import Engine
 
     if isinstance(source, Engine):
         return _derive(source, check)
@@ -91,50 +94,44 @@ def _derive(engine, check: bool):
     import numpy as np
     import pandas as pd
 
-    tables = check_events(engine) if check else tuple(t for t in
-                                                      ("users", "subscriptions", "messages", "conversations", "searches")
-                                                      if engine.columns(t) is not None)
-    table_of = {"messages": "messages", "signups": "users", "subscriptions_started": "subscriptions",
-                "subscriptions_ended": "subscriptions", "bytes_created": "conversations",
-                "bytes_archived": "conversations", "searches": "searches"}
-    res = {name: engine.rows(sql, table=table_of[name]) for name, sql in queries(engine, tables).items()}
-
-    msg = pd.DataFrame([[int(x or 0) for x in r] for r in res["messages"]], columns=["month", "messages", "users", "input_tokens", "cache_read_tokens",
-                                                 "cache_write_tokens", "output_tokens", "sonnet", "batch"])
-    if msg.empty:
+    tables = check_events(engine) if check else tuple(t for t in TABLES if engine.columns(t) is not None)
+    res: dict[str, list[tuple]] = {}
+    for kind, tier, month, *values in engine.rows(monthly_sql(engine, tables), table="messages"):
+        res.setdefault(kind, []).append((tier, int(month), *[None if v is None else int(v) for v in values]))
+    if not res.get("messages"):
         raise InputError(f"{engine.label('messages')}: no messages, so there is no month to derive")
-    signup_months = [r[0] for r in res["signups"]]
-    first = min(msg["month"].min(), min(signup_months, default=msg["month"].max()))
+    msg = pd.DataFrame([r[1:] for r in res["messages"]],
+                       columns=["month", "messages", "users", "input_tokens", "cache_read_tokens",
+                                "cache_write_tokens", "output_tokens", "sonnet", "batch"])
+    first = min([int(msg["month"].min())] + [r[1] for r in res.get("signups", [])])
     last = int(msg["month"].max())
-    every = [r[-2] for name, rows in res.items() if name != "messages" for r in rows]
-    lo = min(int(min(every, default=first)), int(first))
+    lo = min([first] + [r[1] for kind, rows in res.items() for r in rows])
     months = np.arange(lo, last + 1)
 
-    def series(rows, where=None):
+    def series(kind, tier=None):
         s = pd.Series(0, index=months, dtype="int64")
-        for r in rows:
-            if (where is None or r[0] == where) and lo <= r[-2] <= last:
-                s[int(r[-2])] += int(r[-1])
+        for r in res.get(kind, []):
+            if (tier is None or r[0] == tier) and r[1] <= last:
+                s[r[1]] += r[2]
         return s
 
     out = pd.DataFrame(index=months)
     msg = msg.set_index("month").reindex(months).fillna(0).astype("int64")
     out["users"] = msg["users"]
-    out["new_users"] = series(res["signups"])
+    out["new_users"] = series("signups")
     for tier in TIERS:
-        out[f"{tier}_subscribers"] = (series(res["subscriptions_started"], tier).cumsum()
-                                      - series(res["subscriptions_ended"], tier).cumsum())
+        out[f"{tier}_subscribers"] = series("subscriptions_started", tier).cumsum() - series("subscriptions_ended", tier).cumsum()
     for col in ("messages", "input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens"):
         out[col] = msg[col]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["sonnet_share"] = np.where(msg["messages"] > 0, msg["sonnet"] / msg["messages"].where(msg["messages"] > 0), np.nan)
-        out["batch_share"] = np.where(msg["messages"] > 0, msg["batch"] / msg["messages"].where(msg["messages"] > 0), np.nan)
-    created, archived = series(res["bytes_created"]).cumsum(), series(res["bytes_archived"]).cumsum()
+    some = msg["messages"].where(msg["messages"] > 0)  # NaN share in a month without messages
+    out["sonnet_share"] = msg["sonnet"] / some
+    out["batch_share"] = msg["batch"] / some
+    created, archived = series("bytes_created").cumsum(), series("bytes_archived").cumsum()
     out["storage_gb"] = (created - archived) / 1e9
     out["archived_gb"] = archived / 1e9
-    if "searches" in res:
-        out["searches"] = series(res["searches"])
-    out = out.loc[int(first):last]
+    if "searches" in tables:
+        out["searches"] = series("searches")
+    out = out.loc[first:last]
     out.insert(0, "month", [month_str(m) for m in out.index])
     out = out.reset_index(drop=True)
     out.attrs["source"] = engine.description

@@ -14,26 +14,11 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from voyager_analysis.errors import InputError, display_path
+from voyager_analysis.sources.base import PORTABLE_DIALECT, Engine, first_line, transpile  # noqa: F401 (re-exported)
 from voyager_analysis.sources.schema import TABLES
 
-#: The dialect the portable SQL is written in.
-PORTABLE_DIALECT = "duckdb"
 DEFAULT_MEMORY_LIMIT = "2GB"
 ENGINES = ("duckdb", "postgres", "spark")
-
-
-def transpile(sql: str, dialect: str) -> str:
-    """The portable SQL in ``dialect`` (``duckdb``, ``postgres``, ``spark``, ``trino``, ``bigquery``, ...)."""
-    if dialect == PORTABLE_DIALECT:
-        return sql
-    import sqlglot
-
-    return sqlglot.transpile(sql, read=PORTABLE_DIALECT, write=dialect)[0]
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.splitlines()[0].split())
 
 
 def redact_url(url: str) -> str:
@@ -47,60 +32,6 @@ def redact_url(url: str) -> str:
         return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
     except (ValueError, IndexError):
         return "postgresql://***"
-
-
-class Engine:
-    """One open source of events. Subclasses set ``name``, ``dialect``, ``try_cast`` and implement the rest."""
-
-    name = ""
-    dialect = PORTABLE_DIALECT
-    try_cast = True  # the engine has TRY_CAST (DuckDB, Spark); PostgreSQL does not
-    description = ""  # printable, never holds a secret
-
-    def columns(self, table: str) -> dict[str, bool] | None:
-        """Column name -> whether it holds text (so values need parsing); None when the table is absent."""
-        raise NotImplementedError
-
-    def relation(self, table: str) -> str:
-        """The table as an identifier in the portable dialect."""
-        raise NotImplementedError
-
-    def label(self, table: str) -> str:
-        """How error messages name the table."""
-        raise NotImplementedError
-
-    def missing_table(self, table: str) -> InputError:
-        return InputError(f"{self.description}: table '{table}' is missing")
-
-    def rows(self, sql: str, table: str | None = None) -> list[tuple]:
-        """Run portable ``sql`` and return its rows; an engine error becomes one line naming ``table``."""
-        try:
-            return self._execute(transpile(sql, self.dialect))
-        except InputError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - every engine error is reported in one line
-            if not self._is_data_error(exc):
-                raise
-            where = self.label(table) if table else self.description
-            raise InputError(f"{where}: {self._clean(first_line(exc))}") from None
-
-    def _execute(self, sql: str) -> list[tuple]:
-        raise NotImplementedError
-
-    def _is_data_error(self, exc: BaseException) -> bool:
-        return True
-
-    def _clean(self, text: str) -> str:
-        return text
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 # --- DuckDB over a folder -----------------------------------------------------------------------------------
@@ -133,6 +64,7 @@ class DuckDBEngine(Engine):
         self.con.execute(f"SET memory_limit = '{memory_limit.strip()}'")
         self.con.execute(f"SET temp_directory = '{_sql_string(self._tmp)}'")
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")  # stdout is for the table or --json
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self._files: dict[str, Path] = {}
@@ -304,5 +236,5 @@ def open_engine(source, *, engine: str | None = None, schema: str = "public",
     if text.startswith("sc://") or engine == "spark":
         from voyager_analysis.sources.spark import SparkEngine
 
-        return SparkEngine(text)
+        return SparkEngine(text, schema=schema)
     return DuckDBEngine(source, memory_limit=memory_limit)
