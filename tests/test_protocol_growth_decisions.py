@@ -85,8 +85,9 @@ def test_payloads_keep_the_notebook_keys(results, roadmap):
         "data", "n_months", "level", "selected_model", "selected_params", "selected_params_ci", "akaike_weight",
         "holdout_mape_log", "target_users", "month_reaching_target", "roadmap_month_target",
         "difference_months_target", "messages_per_user_elasticity", "gb_per_message",
-        "sonnet_share_slope_per_month", "usage_drivers"}
+        "sonnet_share_slope_per_month", "usage_drivers", "error_model", "calibration"}  # the last two: issue 16
     j2 = p2.to_json()
+    assert j2["error_model"] in ("additive", "multiplicative") and 0 <= j2["calibration"]["coverage"] <= 1
     json.dumps(j2, allow_nan=False)
     assert j2["target_users"] == 100_000 and j2["selected_model"] == comp.selected
     assert j2["difference_months_target"] == pytest.approx(

@@ -7,9 +7,9 @@ autocorrelated months the textbook Newey-West test is far too optimistic). Rows 
 tenants, regions: ``cross_section=True``, ``scaling --cross-section``) use HC3 errors and a pairs bootstrap
 instead, and the answer does not depend on the row order. Long series stay fast: the HAC covariance is O(n)
 (no n x n matrix), bootstraps are drawn in chunks and capped at :data:`BOOT_ROW_BUDGET` resampled rows, and the
-breakpoint search tries at most :data:`MAX_BREAK_CANDIDATES` break locations; 100,000 rows take seconds. A moving-block bootstrap of
-residuals (:mod:`voyager_analysis.stats.bootstrap`) gives a second, assumption-light interval
-(``ci_bootstrap``).
+breakpoint search tries at most :data:`MAX_BREAK_CANDIDATES` break locations; 100,000 rows take seconds.
+A moving-block bootstrap of residuals (:mod:`voyager_analysis.stats.bootstrap`) gives a second,
+assumption-light interval (``ci_bootstrap``).
 
 statsmodels is imported inside functions only (``import voyager_analysis.scaling`` stays fast).
 """

@@ -28,6 +28,8 @@ class Payload(_Base):
     gb_per_message: dict  #: {estimate, low, high}
     sonnet_share_slope_per_month: dict  #: {estimate, low, high}, share per month
     usage_drivers: dict  #: {driver: [estimate, low, high]}
+    error_model: str | None = None  #: the selected curve's error model: additive or multiplicative
+    calibration: dict | None = None  #: rolling-origin {coverage, coverage_uninflated, n, level, inflation, ...}
 
 
 def fields(growth, usage) -> dict:
@@ -45,7 +47,8 @@ def fields(growth, usage) -> dict:
         akaike_weight=float(table.loc[growth.selected, "weight"]),
         holdout_mape_log=float(table.loc[growth.selected, "holdout_mape_log"]), target_users=target,
         month_reaching_target={"month": row.month, "low": row.low, "high": row.high,
-                               "calendar_month": row.calendar_month},
+                               "calendar_month": row.calendar_month if isinstance(row.calendar_month, str) else None,
+                               "reason": row.reason if isinstance(row.reason, str) else None},
         roadmap_month_target=float(row.roadmap_month), difference_months_target=float(row.difference_months),
         messages_per_user_elasticity=({"estimate": msg.elasticity, "low": msg.elasticity_ci[0],
                                        "high": msg.elasticity_ci[1]} if msg else None),
@@ -53,4 +56,5 @@ def fields(growth, usage) -> dict:
                         "high": st.gb_per_message_ci[1]},
         sonnet_share_slope_per_month={"estimate": sh.slope_per_month, "low": sh.slope_ci[0],
                                       "high": sh.slope_ci[1]},
-        usage_drivers={k: list(v) for k, v in usage.drivers.items()})
+        usage_drivers={k: list(v) for k, v in usage.drivers.items()}, error_model=growth.error_model,
+        calibration=dict(growth.calibration) if growth.calibration is not None else None)

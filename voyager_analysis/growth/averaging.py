@@ -181,6 +181,39 @@ def _inflation(z: list[float], level: float) -> float:
     return max(1.0, float(a[rank - 1]))
 
 
+def rolling_origin(t, users, models, *, horizon: int = 3, n_origins: int = 5, min_train: int = 8,
+                   level: float = 0.95, max_starts: int = 1, error_models: dict | None = None):
+    """Fit each model on the first k rows and predict the next ``horizon`` rows, for up to ``n_origins``
+    origins ending at ``n - horizon``. ``error_models`` maps a model to its error model (default
+    multiplicative). Returns a long DataFrame ``model``, ``origin`` (k), ``step``, ``error_log`` (log predicted -
+    log observed; NaN when the fit failed)."""
+    import pandas as pd
+
+    t = np.asarray(t, dtype=float)
+    y = np.asarray(users, dtype=float)
+    n = t.size
+    last = n - horizon
+    origins = [k for k in range(last - n_origins + 1, last + 1) if k >= min_train]
+    rows = []
+    for name in models:
+        for k in origins:
+            m = make_model(name, level, (error_models or {}).get(name, "multiplicative"))
+            try:
+                with warnings.catch_warnings():  # an origin's fit at a bound is scored like any other
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    m.fit(t[:k], y[:k], max_starts=max_starts)
+            except InputError:  # e.g. a constant stretch of data: no curve for this origin
+                m.converged_ = False
+            future = slice(k, min(k + horizon, n))
+            if m.converged_:
+                with np.errstate(all="ignore"):
+                    err = np.log(m.predict(t[future])) - np.log(y[future])
+            else:
+                err = np.full(future.stop - future.start, np.nan)
+            rows += [{"model": name, "origin": k, "step": s + 1, "error_log": float(e)} for s, e in enumerate(err)]
+    return pd.DataFrame(rows, columns=["model", "origin", "step", "error_log"])
+
+
 def _above_ceiling(model: GrowthModel, ceiling: float | None) -> bool:
     """True when the model's ceiling exceeds a physical bound stated by the caller."""
     if ceiling is None or model.ceiling_param is None or not model.converged_:
@@ -188,5 +221,5 @@ def _above_ceiling(model: GrowthModel, ceiling: float | None) -> bool:
     return model.params_[model.ceiling_param] > ceiling
 
 
-__all__ = ["akaike_weights", "mixture_log_draws", "quantile_band", "first_crossing_months", "month_summary",
-           "rolling_calibration", "NOT_REACHED"]
+__all__ = ["rolling_origin", "akaike_weights", "mixture_log_draws", "inflate", "quantile_band",
+           "first_crossing_months", "month_summary", "rolling_calibration", "NOT_REACHED", "ALREADY_ABOVE"]

@@ -18,7 +18,9 @@ import numpy as np
 from voyager_analysis import config
 from voyager_analysis.errors import ConvergenceError, ConvergenceWarning, InputError, located, unknown_name
 from voyager_analysis.growth.curves import ERROR_MODELS, SEARCH_HORIZON_MONTHS, GrowthModel, _check_growth_data
+from voyager_analysis.growth.averaging import rolling_origin
 from voyager_analysis.growth.models import MODELS, make_model
+from voyager_analysis.growth.roadmap import _roadmap_offset, roadmap_milestone_months, roadmap_month_zero
 from voyager_analysis.results import Missing, Results, to_jsonable
 
 
@@ -207,6 +209,30 @@ class GrowthComparison(Results):
         return pd.DataFrame({"month": ahead, "calendar_month": [self.calendar(t) for t in ahead], "users": mid,
                              "low": lo, "high": hi})
 
+    def calibration_text(self) -> str:
+        """One sentence: the rolling-origin coverage of the averaged interval, and any widening it caused."""
+        cal = self.calibration or {}
+        cov = cal.get("coverage")
+        if not isinstance(cov, float):
+            return "Rolling-origin check of the intervals: not available (too few months)."
+        widened = (f"; intervals widened x{cal['inflation']:.2f} from past misses (coverage without that: "
+                   f"{cal['coverage_uninflated']:.0%})" if cal["inflation"] > 1 else "")
+        return (f"**Calibration:** the model-averaged {cal['level']:.0%} interval contained {cov:.0%} of {cal['n']} "
+                f"rolling-origin forecasts ({cal['origins']} origins, up to {cal['horizon']} steps ahead){widened}.")
+
+    def band(self, t, level: float | None = None):
+        """Model-averaged users at months ``t``: ``t``, ``users`` (median of the mixture), ``low``, ``high``
+        (``level`` prediction interval, widened by the calibration's inflation)."""
+        import pandas as pd
+
+        from voyager_analysis.growth.averaging import quantile_band
+
+        level = self.level if level is None else level
+        t = np.atleast_1d(np.asarray(t, dtype=float))
+        draws = self._mixture(f"band{t.size}:{t[0]!r}:{t[-1]!r}", t)
+        mid, lo, hi = (np.exp(q) for q in quantile_band(draws, level))
+        return pd.DataFrame({"t": t, "users": mid, "low": lo, "high": hi})
+
     def ceiling(self, level: float | None = None) -> dict[str, Any]:
         """The model-averaged ceiling (K, or Bass's m) with a ``level`` interval, over the candidates that have
         one; ``weight_without_ceiling`` is the Akaike weight of curves without a ceiling (exponential)."""
@@ -340,39 +366,6 @@ def _above(model: GrowthModel, bound: float | None) -> bool:
                 and model.params_[model.ceiling_param] > bound)
 
 
-def rolling_origin(t, users, models, *, horizon: int = 3, n_origins: int = 5, min_train: int = 8,
-                   level: float = 0.95, max_starts: int = 1, error_models: dict | None = None):
-    """Fit each model on the first k rows and predict the next ``horizon`` rows, for up to ``n_origins``
-    origins ending at ``n - horizon``. ``error_models`` maps a model to its error model (default
-    multiplicative). Returns a long DataFrame ``model``, ``origin`` (k), ``step``, ``error_log`` (log predicted -
-    log observed; NaN when the fit failed)."""
-    import pandas as pd
-
-    t = np.asarray(t, dtype=float)
-    y = np.asarray(users, dtype=float)
-    n = t.size
-    last = n - horizon
-    origins = [k for k in range(last - n_origins + 1, last + 1) if k >= min_train]
-    rows = []
-    for name in models:
-        for k in origins:
-            m = make_model(name, level, (error_models or {}).get(name, "multiplicative"))
-            try:
-                with warnings.catch_warnings():  # an origin's fit at a bound is scored like any other
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    m.fit(t[:k], y[:k], max_starts=max_starts)
-            except InputError:  # e.g. a constant stretch of data: no curve for this origin
-                m.converged_ = False
-            future = slice(k, min(k + horizon, n))
-            if m.converged_:
-                with np.errstate(all="ignore"):
-                    err = np.log(m.predict(t[future])) - np.log(y[future])
-            else:
-                err = np.full(future.stop - future.start, np.nan)
-            rows += [{"model": name, "origin": k, "step": s + 1, "error_log": float(e)} for s, e in enumerate(err)]
-    return pd.DataFrame(rows, columns=["model", "origin", "step", "error_log"])
-
-
 def _as_t_users(data):
     """(t, users, months, source) from a metrics DataFrame or a (t, users) pair."""
     if hasattr(data, "columns"):
@@ -488,32 +481,4 @@ def fit_growth(data, models="auto", *, level: float = 0.95, horizon: int = 3, n_
                             notes=notes, n_sim=n_sim, seed=seed)
 
 
-def roadmap_month_zero(roadmap) -> str:
-    """The calendar month of the roadmap's Month 0: its ``meta.dated`` month minus ``timeline.this_month``."""
-    from voyager_analysis.months import month_number, month_str
-
-    dated = str(roadmap.meta.get("dated", ""))[:7]
-    if len(dated) != 7:
-        raise located(roadmap.path, "meta.dated", "needs a date YYYY-MM-DD to place the roadmap's months")
-    this_month = roadmap.get("timeline.this_month")
-    return month_str(int(month_number([dated])[0] - this_month.mid))
-
-
-def _roadmap_offset(first_month: str, roadmap) -> int:
-    from voyager_analysis.months import month_number
-
-    return int(month_number([first_month])[0] - month_number([roadmap_month_zero(roadmap)])[0])
-
-
-def roadmap_milestone_months(roadmap) -> dict[float, float]:
-    """{users level: roadmap month it is reached}: for each ``milestones`` group, ``users.high`` ->
-    ``months.high`` (the upper end of the group's month range)."""
-    out = {}
-    for group in roadmap.get("milestones").values():
-        if "users" in group and "months" in group:
-            out[float(group["users"].high)] = float(group["months"].high)
-    return out
-
-
-__all__ = ["GrowthComparison", "fit_growth", "rolling_origin", "roadmap_month_zero", "roadmap_milestone_months",
-           "declining", "ERROR_MODEL_RULE"]
+__all__ = ["GrowthComparison", "fit_growth", "declining", "ERROR_MODEL_RULE"]

@@ -29,7 +29,9 @@ Both minimise squared residuals with ``scipy.optimize.least_squares`` from sever
 inside bounds. ``aicc_`` is computed from the Gaussian likelihood of *users on the original scale* (the
 multiplicative fit's log-likelihood includes the Jacobian term ``-sum(log users)``), so the two error models
 of a curve, and different curves, are compared on the same footing
-(:func:`voyager_analysis.growth.fit_growth` does that and averages over them). Positive parameters are fitted on the log scale, so their 95% intervals (t quantiles
+(:func:`voyager_analysis.growth.fit_growth` does that and averages over them).
+
+Positive parameters are fitted on the log scale, so their 95% intervals (t quantiles
 with n - p degrees of freedom, from the Jacobian covariance) are asymmetric; ``se_`` is the delta-
 method standard error on the natural scale. These Wald intervals are accurate for the three-parameter
 curves (about 95% coverage in the tests' simulations) but run narrow for Richards, whose r and nu are
@@ -336,7 +338,8 @@ class GrowthModel(Results):
         return f"{self.name} growth model ({self.error_model} errors)"
 
     def summary(self):
-        """Parameters with standard errors and intervals; fit statistics in ``attrs``."""
+        """Parameters with standard errors and intervals (NaN for a parameter at a search bound: not identified);
+        fit statistics and the error model in ``attrs``."""
         import pandas as pd
 
         pct = f"{self.level:.0%}"

@@ -13,17 +13,21 @@ _MODEL_STYLES = {"exponential": ":", "logistic": "-", "gompertz": "--", "richard
 
 def forecast_fan(comparison, horizon_months: float = 12.0, level: float = 0.95, *, log_scale: bool = True,
                  note: str = ""):
-    """Observed users, the selected model's fit and its prediction-interval fan, and the roadmap's
-    milestones (users level at the roadmap's month) for comparison."""
+    """Observed users, the model-averaged forecast (median and prediction-interval fan over every converged curve
+    and error model), the selected curve's own fit, and the roadmap's milestones (users level at the roadmap's
+    month) for comparison."""
     model = comparison.best
     t_obs, users = comparison.t, comparison.users
     grid = np.linspace(t_obs.min(), t_obs.max() + horizon_months, 200)
-    fan = model.forecast(grid, level=level)
-    half = model.forecast(grid, level=0.5)
+    fan = comparison.band(grid, level)
+    half = comparison.band(grid, 0.5)
     fig, ax = new_figure()
-    ax.fill_between(grid, fan.lo, fan.hi, color=MODEL_COLOR, alpha=0.15, lw=0, label=f"{level:.0%} prediction interval")
-    ax.fill_between(grid, half.lo, half.hi, color=MODEL_COLOR, alpha=0.25, lw=0, label="50% prediction interval")
-    ax.plot(grid, fan["mean"], color=MODEL_COLOR, lw=2, label=f"{model.name} fit (median)")
+    ax.fill_between(grid, fan.low, fan.high, color=MODEL_COLOR, alpha=0.15, lw=0,
+                    label=f"{level:.0%} prediction interval (model-averaged)")
+    ax.fill_between(grid, half.low, half.high, color=MODEL_COLOR, alpha=0.25, lw=0, label="50% prediction interval")
+    ax.plot(grid, fan["users"], color=MODEL_COLOR, lw=2, label="model-averaged median")
+    ax.plot(grid, model.predict(grid), color="#555555", lw=1, ls="--",
+            label=f"{model.name} fit ({model.error_model} errors)")
     ax.plot(t_obs, users, "o", color="black", ms=4, label="observed")
     ms = comparison.milestones()
     ok = ms.roadmap_month.notna()
@@ -35,7 +39,7 @@ def forecast_fan(comparison, horizon_months: float = 12.0, level: float = 0.95, 
     ax.set_xlabel("months since the first data row")
     ax.set_ylabel("monthly active users")
     ax.yaxis.set_major_formatter(lambda y, _: f"{y:,.0f}")
-    ax.set_title(f"User growth: {model.name} forecast vs the roadmap's milestones", loc="left", fontsize=11)
+    ax.set_title("User growth: model-averaged forecast vs the roadmap's milestones", loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     if note:
         source_note(fig, note)
