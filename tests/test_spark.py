@@ -98,3 +98,44 @@ def test_unreachable_spark_connect_is_one_line(cli):
     r = cli("derive", "--events", "sc://127.0.0.1:1")
     assert r.returncode == 2 and r.stderr.startswith("error: ")
     assert len(r.stderr.strip().splitlines()) == 1 and "at org.apache" not in r.stderr
+
+
+def test_an_engine_error_is_one_line_and_nothing_else_reaches_stderr(spark, tmp_path, capfd):
+    from voyager_analysis.errors import InputError
+    from voyager_analysis.sources.spark import SparkEngine
+
+    with SparkEngine(str(write_tiny_csv(tmp_path / "ev"))) as eng:
+        capfd.readouterr()
+        with pytest.raises(InputError) as err:
+            eng.rows("SELECT no_such_column FROM raw_users", table="users")
+    assert "users.csv: " in str(err.value) and "no_such_column" in str(err.value)
+    assert "\n" not in str(err.value) and len(str(err.value)) < 400
+    out, errout = capfd.readouterr()
+    assert "at org.apache" not in out + errout and errout == ""
+
+
+def test_retention_identical_on_spark_and_duckdb(spark, example_events_folder, cli):  # noqa: F811
+    import json
+
+    on_duckdb = cli("retention", "--events", str(example_events_folder), "--json")
+    on_spark = cli("retention", "--events", str(example_events_folder), "--engine", "spark", "--json")
+    assert on_duckdb.returncode == on_spark.returncode == 0, on_spark.stderr
+    assert json.loads(on_spark.stdout) == json.loads(on_duckdb.stdout)
+
+
+def test_churn_and_conversion_inputs_identical_on_spark_and_duckdb(spark, example_events_folder):  # noqa: F811
+    import pandas as pd
+
+    from voyager_analysis.sources import cohort_queries as q
+    from voyager_analysis.sources.engines import open_engine
+
+    got = {}
+    for name in ("duckdb", "spark"):
+        with open_engine(example_events_folder, engine=name) as eng:
+            as_of = q.latest_event_time(eng)
+            got[name] = [as_of] + [f(eng, as_of).pipe(lambda d: d.sort_values(list(d.columns)).reset_index(drop=True))
+                                   for f in (q.subscription_durations, q.conversion_durations)]
+    assert got["spark"][0] == got["duckdb"][0]
+    for a, b in zip(got["spark"][1:], got["duckdb"][1:]):
+        assert len(a) > 5
+        pd.testing.assert_frame_equal(a, b, check_exact=True, check_dtype=False)

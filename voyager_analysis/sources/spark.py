@@ -79,6 +79,17 @@ def _jvm_stderr_silenced():
         os.close(devnull)
 
 
+def _quiet_python_loggers() -> None:
+    """pyspark logs every failed query with its Java stack trace as JSON on stderr; the error itself still
+    reaches us as an exception, reported in one line."""
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:  # pragma: no cover - pyspark < 4
+        return
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).disabled = True
+
+
 def connect_session(url: str):
     """A Spark Connect session at ``sc://HOST:PORT`` (one line if unreachable or the client is missing)."""
     import socket
@@ -114,6 +125,7 @@ class SparkEngine(Engine):
     dialect = "spark"
 
     def __init__(self, source: str, session=None, schema: str | None = None):
+        _quiet_python_loggers()
         self.source = str(source)
         self._owns = session is None
         self._views: list[str] = []
