@@ -27,9 +27,9 @@ def run(args) -> int:
         return 0
     print(f"{source}: share of each signup cohort active (a message sent) k months after its signup month, "
           f"to {last}")
-    tri = res.triangle.copy()
+    tri = res.triangle.apply(lambda col: col.map(lambda v: "" if v != v else f"{v:.2f}"))  # blank: not reached yet
     tri.insert(0, "size", sizes.reindex(tri.index).to_numpy())
-    print_table(tri.reset_index(), floatfmt="{:.2f}")
+    print_table(tri.reset_index())
     print(f"\nfitted: exponential decay to a plateau ({res.method})")
     print_table(res.summary().reset_index())
     return 0
