@@ -133,3 +133,27 @@ def test_shipped_scenarios_are_ordered_as_named(project):
     p50 = {name: montecarlo.simulate(50_000, project, draws=4000, seed=1, scenario=name)
            .stats("margin_pct")["p50"] for name in ("pessimistic", "base", "optimistic")}
     assert p50["pessimistic"] < p50["base"] < p50["optimistic"]
+
+
+def test_a_measured_scenario_names_its_source_and_may_override_notebook_only_inputs(tmp_path):
+    """`measure` writes a top-level `source` and inputs that only some notebooks use (monthly_churn,
+    batch_share): the project accepts them, the cost model ignores them, and each override says whether it was
+    measured."""
+    from voyager_analysis.project import load_project
+
+    project = load_project()
+    p = tmp_path / "measured.yaml"
+    p.write_text("description: measured\nsource: {events: data/events/example, measured_on: '2026-12-01'}\n"
+                 "overrides:\n"
+                 "  monthly_churn: {low: 0.04, high: 0.06, mode: 0.05, distribution: triangular, unit: fraction,"
+                 " source: sBG fit}\n"
+                 "  batch_share: {low: 0.1, high: 0.1, unit: fraction, source: share of batch requests}\n"
+                 "  pro_conversion: {low: 0.03, high: 0.05, unit: fraction, rationale: our guess}\n")
+    scen = project.scenario(p)
+    assert scen.source == {"events": "data/events/example", "measured_on": "2026-12-01"}
+    assert scen.is_measured("monthly_churn") and not scen.is_measured("pro_conversion")
+    inputs = scen.apply(project.base_inputs())
+    assert "monthly_churn" not in inputs and inputs["pro_conversion"].low == 0.03
+    p.write_text("overrides:\n  monthly_chrun: 0.05\n")
+    with pytest.raises(InputError, match="monthly_churn"):
+        project.scenario(p)

@@ -125,9 +125,11 @@ def test_duplicate_month(tmp_path):
     assert "2026-01 appears more than once" in msg and "row 2" in msg
 
 
-def test_missing_month(tmp_path):
-    msg = error_of(load_metrics, write(tmp_path, "month,users\n2026-01,10\n2026-02,11\n2026-04,13\n"))
-    assert "month 2026-03 is missing" in msg
+def test_missing_month_is_accepted_and_listed(tmp_path):
+    """Real exports have gaps (issue 16): a missing month is listed in a note, not an error."""
+    df = load_metrics(write(tmp_path, "month,users\n2026-01,10\n2026-02,11\n2026-04,13\n"))
+    assert df.month.tolist() == ["2026-01", "2026-02", "2026-04"]
+    assert df.attrs["missing_months"] == ["2026-03"]
 
 
 def test_unsorted_months_are_sorted_without_error(tmp_path):

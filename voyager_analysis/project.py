@@ -21,6 +21,9 @@ from voyager_analysis import config
 
 #: Our own assumption files in ``data/assumptions/`` (besides the roadmap), by short name.
 ASSUMPTION_FILES = ("drivers", "routing", "archival", "conversion", "decisions")
+#: Assumption files whose inputs a scenario may override besides the cost model's (see
+#: :meth:`Project.scenario_inputs`).
+SCENARIO_FILES = ("routing", "archival", "conversion")
 
 
 @dataclass(frozen=True)
@@ -77,12 +80,24 @@ class Project:
 
         return base_inputs(self.roadmap, self.prices, self.assumptions["drivers"])
 
+    def scenario_inputs(self) -> dict[str, Any]:
+        """Every input a scenario may override: the model's base inputs plus the ranged inputs of the routing,
+        archival and conversion files that only some notebooks use (``batch_share``, ``monthly_churn``,
+        ``activity_half_life_months`` ...), by leaf name."""
+        from voyager_analysis.assumptions import iter_figures
+
+        out = self.base_inputs()
+        for name in SCENARIO_FILES:
+            for fig in iter_figures(self.assumptions.get(name, {})):
+                out.setdefault(fig.path.rsplit(".", 1)[-1], fig)
+        return out
+
     def scenario(self, name_or_path=None):
         """A validated :class:`~voyager_analysis.scenarios.Scenario` (a name in ``data/scenarios/``, a path, or
         ``None``/``""`` for the base case)."""
         from voyager_analysis.scenarios import load_scenario
 
-        return load_scenario(name_or_path or None, inputs=self.base_inputs(), folder=self.scenarios_dir)
+        return load_scenario(name_or_path or None, inputs=self.scenario_inputs(), folder=self.scenarios_dir)
 
     def inputs(self, scenario=None) -> dict[str, Any]:
         """The model's inputs with ``scenario``'s overrides applied."""

@@ -31,7 +31,7 @@ from voyager_analysis.assumptions import Figure, parse_figure
 from voyager_analysis.errors import InputError, display_path, located, suggest
 from voyager_analysis.files import read_yaml, require_mapping, to_number
 
-SCENARIO_KEYS = ("description", "include_ops_hire", "overrides")
+SCENARIO_KEYS = ("description", "source", "include_ops_hire", "overrides")
 SUFFIXES = (".yaml", ".yml")
 
 
@@ -44,13 +44,19 @@ class Scenario:
     overrides: dict[str, Figure] = field(default_factory=dict)
     include_ops_hire: bool = False
     path: Path | None = None
+    #: Where the scenario's values came from (a measured scenario names the events, estimator and date).
+    source: dict[str, str] = field(default_factory=dict)
 
     def apply(self, inputs: Mapping[str, Figure]) -> dict[str, Figure]:
-        """``inputs`` with this scenario's overrides in place (same order); an unknown name is an error."""
-        for key in self.overrides:
-            if key not in inputs:
-                raise located(self.path, f"overrides.{key}", _unknown_input(key, inputs))
+        """``inputs`` with this scenario's overrides in place (same order). Overrides of inputs that ``inputs``
+        does not hold (those only some notebooks use, e.g. ``monthly_churn``) are left out: their names were
+        checked when the scenario was loaded."""
         return {k: self.overrides.get(k, f) for k, f in inputs.items()}
+
+    def is_measured(self, name: str) -> bool:
+        """Whether the override of ``name`` was measured from data (its figure names a source, not a rationale)."""
+        fig = self.overrides.get(name)
+        return bool(self.source) and fig is not None and bool(fig.source) and not fig.rationale
 
     def markdown(self, prices_as_of: str = "") -> str:
         """One paragraph for a notebook: name, description, how many inputs it overrides, the ops-hire switch."""
@@ -108,14 +114,18 @@ def load_scenario(name_or_path: str | Path | Scenario | None, *, inputs: Mapping
     """Load and validate a scenario (a name in ``folder`` (default ``data/scenarios/``), a path, or a
     :class:`Scenario`).
 
-    Every override must name an input of the model (``inputs``: the base inputs,
-    :func:`voyager_analysis.model_inputs.base_inputs`); an unknown name is an :class:`InputError` naming the
-    file, the key and the nearest valid name. ``None`` is the empty base scenario.
+    Every override must name an input (``inputs``: the model's base inputs,
+    :func:`voyager_analysis.model_inputs.base_inputs`, plus the inputs only some notebooks use, such as
+    ``batch_share`` or ``monthly_churn`` — :meth:`voyager_analysis.project.Project.scenario_inputs`); an unknown name
+    is an :class:`InputError` naming the file, the key and the nearest valid name. ``None`` is the empty base
+    scenario. A top-level ``source`` (text, or a mapping of text) records where measured values came from.
     """
     if name_or_path is None:
         return Scenario(name="base", description="base case (no overrides)")
     if isinstance(name_or_path, Scenario):
-        name_or_path.apply(inputs)  # checks every name
+        for key in name_or_path.overrides:
+            if key not in inputs:
+                raise located(name_or_path.path, f"overrides.{key}", _unknown_input(key, inputs))
         return name_or_path
     path = scenario_path(name_or_path, folder)
     raw = require_mapping(read_yaml(path), path, None)
@@ -129,6 +139,13 @@ def load_scenario(name_or_path: str | Path | Scenario | None, *, inputs: Mapping
     description = raw.get("description") or ""
     if not isinstance(description, str):
         raise located(path, "description", "must be one line of text")
+    source = raw.get("source") or {}
+    if isinstance(source, str):
+        source = {"source": source}
+    source = require_mapping(source, path, "source")
+    for k, v in source.items():
+        if not isinstance(v, (str, int, float)) or isinstance(v, bool):
+            raise located(path, f"source.{k}", "must be text")
     ops = raw.get("include_ops_hire", False)
     if not isinstance(ops, bool):
         raise located(path, "include_ops_hire", f"must be true or false, got {ops!r}")
@@ -154,7 +171,7 @@ def load_scenario(name_or_path: str | Path | Scenario | None, *, inputs: Mapping
                                path=path, key=where)
         overrides[key] = replace(fig, path=f"scenario {display_path(path)}: {key}")
     return Scenario(name=name, description=description.strip(), overrides=overrides, include_ops_hire=ops,
-                    path=path)
+                    path=path, source={str(k): str(v) for k, v in source.items()})
 
 
 __all__ = ["Scenario", "SCENARIO_KEYS", "list_scenarios", "scenario_path", "load_scenario"]

@@ -27,8 +27,8 @@ def run(args) -> int:
     for name, tree in sorted(project.assumptions.items()):
         n = sum(1 for _ in iter_figures(tree))
         print(f"ok: {display_path(project.assumptions_dir / f'{name}.yaml')}: {n} figures")
-    base = project.base_inputs()
+    known = project.scenario_inputs()
     for name in args.scenario or project.scenario_names():
-        scen = load_scenario(name, inputs=base, folder=project.scenarios_dir)
+        scen = load_scenario(name, inputs=known, folder=project.scenarios_dir)
         print(f"ok: scenario {scen.name}: {len(scen.overrides)} override(s)")
     return 0
