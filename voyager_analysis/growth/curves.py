@@ -60,6 +60,9 @@ from voyager_analysis.stats.residuals import residual_diagnostics
 MAX_STARTS = 3
 #: How far past the last observation a milestone month is searched for (months).
 SEARCH_HORIZON_MONTHS = 240.0
+#: The longest series a curve is fitted to (months): nonlinear least squares costs grow with it, and a century
+#: of monthly users is not one growth curve.
+MAX_POINTS = 1200
 #: The two ways observations may scatter around a curve (see the module docstring).
 ERROR_MODELS = ("multiplicative", "additive")
 #: The reason given for an interval that is not reported because its parameter ended at a search bound.
@@ -414,6 +417,9 @@ def _first_crossing(grid: np.ndarray, values: np.ndarray, target: float) -> floa
 def _check_growth_data(t: np.ndarray, y: np.ndarray) -> None:
     if t.size != y.size:
         raise InputError(f"t_months and users differ in length ({t.size} vs {y.size})")
+    if t.size > MAX_POINTS:
+        raise InputError(f"{t.size:,} points is more than the {MAX_POINTS:,} months (100 years) a growth curve is "
+                         f"fitted to; fit the recent years")
     for name, v in (("t_months", t), ("users", y)):
         bad = np.flatnonzero(~np.isfinite(v))
         if bad.size:
@@ -427,4 +433,4 @@ def _check_growth_data(t: np.ndarray, y: np.ndarray) -> None:
         raise InputError("t_months has repeated months")
 
 
-__all__ = ["GrowthModel", "MAX_STARTS", "SEARCH_HORIZON_MONTHS", "ERROR_MODELS", "AT_BOUND_REASON"]
+__all__ = ["GrowthModel", "MAX_STARTS", "MAX_POINTS", "SEARCH_HORIZON_MONTHS", "ERROR_MODELS", "AT_BOUND_REASON"]

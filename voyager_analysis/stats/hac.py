@@ -17,6 +17,7 @@ The error model is explicit: ``y = X b + e`` with ``e`` stationary (any autocorr
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,7 +134,7 @@ class HACRegression(Results):
 
 #: Above this many rows the fixed-b critical values are simulated on this many evenly spaced rows of X (same
 #: bandwidth ratio b = (maxlags + 1) / n): the fixed-b limit depends on b and the regressors' shape, not on n.
-SIM_MAX_ROWS = 1000
+SIM_MAX_ROWS = 500
 #: Replicates simulated at a time (bounds memory).
 SIM_CHUNK = 500
 #: The largest regression accepted (rows); above it one line says so. 100,000 rows take about a second.
@@ -172,11 +173,19 @@ def hac_regression(y, X, names: list[str], *, alpha: float = 0.05, maxlags: int 
 
 
 def _null_draws(X: np.ndarray, lags: int, n_sim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(b* - beta, HAC covariance) of ``n_sim`` regressions on X under Gaussian white noise (seeded)."""
+    """(b* - beta, HAC covariance) of ``n_sim`` regressions on X under Gaussian white noise (seeded); the last
+    few designs are remembered (a report fits several metrics against the same users column)."""
     n = X.shape[0]
     if n > SIM_MAX_ROWS:
         X = X[np.round(np.linspace(0, n - 1, SIM_MAX_ROWS)).astype(int)]
         lags = int(np.clip(round((lags + 1) / n * SIM_MAX_ROWS) - 1, 0, SIM_MAX_ROWS - 1))
+    X = np.ascontiguousarray(X, dtype=float)
+    return _null_draws_cached(X.tobytes(), X.shape, lags, n_sim, seed)
+
+
+@functools.lru_cache(maxsize=16)
+def _null_draws_cached(x_bytes: bytes, shape: tuple, lags: int, n_sim: int, seed: int):
+    X = np.frombuffer(x_bytes, dtype=float).reshape(shape)
     XtX_inv = np.linalg.inv(X.T @ X)
     rng = np.random.default_rng(seed)
     b_parts, cov_parts = [], []
@@ -185,7 +194,9 @@ def _null_draws(X: np.ndarray, lags: int, n_sim: int, seed: int) -> tuple[np.nda
         b0 = z @ X @ XtX_inv  # estimation error when the truth is 0 and noise is white
         b_parts.append(b0)
         cov_parts.append(_hac_cov(z - b0 @ X.T, X, XtX_inv, lags))
-    return np.concatenate(b_parts), np.concatenate(cov_parts)
+    b0, cov0 = np.concatenate(b_parts), np.concatenate(cov_parts)
+    b0.flags.writeable = cov0.flags.writeable = False  # shared between results through the cache
+    return b0, cov0
 
 
 @dataclass(repr=False)

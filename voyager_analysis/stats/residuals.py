@@ -7,8 +7,13 @@ import math
 import numpy as np
 
 
+#: Shapiro-Wilk's p-value is only accurate up to this many points (scipy); above it the test is not reported.
+SHAPIRO_MAX_N = 5000
+
+
 def residual_diagnostics(r: np.ndarray) -> dict[str, float]:
-    """Lag-1 autocorrelation, Durbin-Watson, Ljung-Box Q (h = min(5, n//3)) p-value, Shapiro-Wilk p."""
+    """Lag-1 autocorrelation, Durbin-Watson, Ljung-Box Q (h = min(5, n//3)) p-value, Shapiro-Wilk p (NaN above
+    :data:`SHAPIRO_MAX_N` points)."""
     from scipy import stats
 
     n = r.size
@@ -22,7 +27,7 @@ def residual_diagnostics(r: np.ndarray) -> dict[str, float]:
     Q = n * (n + 2) * float(np.sum(acf**2 / (n - np.arange(1, h + 1))))
     return {"lag1_autocorrelation": float(acf[0]), "durbin_watson": float(np.sum(np.diff(r) ** 2) / float(r @ r)),
             "ljung_box_p": float(stats.chi2.sf(Q, h)),
-            "shapiro_p": float(stats.shapiro(r).pvalue) if n >= 3 else math.nan}
+            "shapiro_p": float(stats.shapiro(r).pvalue) if 3 <= n <= SHAPIRO_MAX_N else math.nan}
 
 
 __all__ = ["residual_diagnostics"]
