@@ -108,7 +108,7 @@ def test_reuse_of_unchanged_notebooks_in_real_runs(tmp_path, monkeypatch):
     assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in (out / first["run_id"]).iterdir())
     page = (folder / "01_alpha.html").read_text(encoding="utf-8")
     assert second["run_id"] in page and first["run_id"] in page and "reused from run" in page
-    assert page.count('<header class="va-run">') == 1
+    assert page.count('<header class="va-run">') == 1 and f" · {second['run_id']}</title>" in page
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "No result changed" in index and "3/3 ok, 3 reused" in index
 

@@ -166,7 +166,8 @@ def reuse(old: Mapping[str, Any], old_dir: Path, tmp_dir: Path, run: Mapping[str
     run's header); returns its record for this run."""
     shutil.copyfile(old_dir / old["ipynb"], tmp_dir / old["ipynb"])
     record = {**old, "reused_from": old.get("reused_from") or old_dir.name}
-    page = (old_dir / old["html"]).read_text(encoding="utf-8")
+    page = (old_dir / old["html"]).read_text(encoding="utf-8").replace(
+        f" · {old_dir.name}</title>", f" · {run['run_id']}</title>", 1)
     (tmp_dir / old["html"]).write_text(html_mod.replace_header(page, html_mod.header_html(record, run)),
                                        encoding="utf-8")
     return record
