@@ -127,14 +127,9 @@ def test_no_import_cycle():
     assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
-#: Modules over the limit with an open issue that splits them (the report runner: issue 17).
-LONG_FOR_NOW = {"report"}
-
-
 def test_no_module_is_much_over_500_lines():
     long = {_module_name(p): n for p in PACKAGE.rglob("*.py")
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 560
-            and _layer_key(_module_name(p)) not in LONG_FOR_NOW}
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 560}
     assert not long, f"split these modules (one job each): {long}"
 
 

@@ -327,19 +327,3 @@ def test_malformed_yaml_is_never_cached(tmp_path):
     p = write(tmp_path, "a: [1, 2\n", "bad.yaml")
     for _ in range(2):  # the second read fails the same way: no half-parsed document was kept
         assert "malformed YAML" in error_of(read_yaml, p)
-
-
-def test_preload_yaml_parses_good_files_and_skips_bad_ones(tmp_path, monkeypatch):
-    from voyager_analysis import files
-
-    write(tmp_path, "x: 1\n", "good.yaml")
-    (tmp_path / "sub").mkdir()
-    write(tmp_path / "sub", "y: [2]\n", "also.yml")
-    write(tmp_path, "z: [\n", "bad.yaml")
-    write(tmp_path, "not: yaml\n", "notes.txt")
-    monkeypatch.setattr(files, "_YAML_CACHE", {})
-    assert files.preload_yaml(tmp_path) == 2
-    assert set(files._YAML_CACHE) == {"x: 1\n", "y: [2]\n"}
-    calls = []
-    monkeypatch.setattr(files, "_parse_yaml", lambda text, path: calls.append(path))
-    assert files.read_yaml(tmp_path / "good.yaml") == {"x": 1} and calls == []  # served from the cache

@@ -121,9 +121,8 @@ _YAML_CACHE_MAX = 64
 def read_yaml(path: str | Path) -> Any:
     """Parse a YAML file with ``yaml.safe_load``; errors name the line.
 
-    Parsed documents are kept by their text, so the same file read again (six times in one notebook, or
-    in every kernel forked from a report's zygote after :func:`preload_yaml`) is parsed once. The file is
-    always read, so an edit is always seen; each call returns its own deep copy.
+    Parsed documents are kept by their text, so the same file read again (several times in one notebook) is
+    parsed once. The file is always read, so an edit is always seen; each call returns its own deep copy.
     """
     import copy
 
@@ -181,20 +180,6 @@ def _parse_yaml(text: str, path: str | Path) -> Any:
         where = f"line {mark.line + 1}" if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise located(path, where, f"malformed YAML ({problem})") from None
-
-
-def preload_yaml(folder: str | Path) -> int:
-    """Parse every ``*.yaml``/``*.yml`` file under ``folder`` into :func:`read_yaml`'s cache (files that do
-    not parse are skipped: the notebook that reads one reports it). Returns how many were cached."""
-    n = 0
-    for path in sorted(Path(folder).rglob("*")):
-        if path.suffix in (".yaml", ".yml") and path.is_file():
-            try:
-                read_yaml(path)
-                n += 1
-            except InputError:
-                pass
-    return n
 
 
 def read_csv(
@@ -287,4 +272,4 @@ def require_mapping(obj: Any, path, where: str | None) -> Mapping:
     return obj
 
 
-__all__ = ["read_input_bytes", "read_text", "write_text_atomic", "max_input_bytes", "read_yaml", "preload_yaml", "read_csv", "to_number", "require_mapping", "InputError"]
+__all__ = ["read_input_bytes", "read_text", "write_text_atomic", "max_input_bytes", "read_yaml", "read_csv", "to_number", "require_mapping", "InputError"]
