@@ -6,6 +6,9 @@ RSS (``wait4``) is its own; both runs compute every metric, and their monthly re
 before anything is timed. How derive's time grows from 2M to 20M rows is printed too. ``derive`` runs with
 its validation on (pandas does none) and DuckDB's memory limit at ``MEMORY_LIMIT``.
 
+Then derive's time on the three engines (DuckDB, a throw-away local PostgreSQL, local-mode Spark) on the
+shipped example events, each checked to give identical metrics (informational).
+
 Environment: ``BENCH_DERIVE_ROWS=2000000,20000000`` changes the sizes (the largest is compared with pandas);
 ``BENCH_DERIVE_BIG=50000000`` adds a bounded-memory run of derive alone at that size (skipped by default: it
 needs ~2 GB of disk and minutes on a shared 2-core machine). Data are generated with DuckDB's ``range()`` in
@@ -37,6 +40,7 @@ def generate(folder: Path, n_messages: int) -> None:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     start = "TIMESTAMPTZ '2024-01-01 00:00:00+00'"
     n_conv = max(n_messages // 20, 1)
     con.execute(f"""COPY (SELECT i AS user_id, {start} + to_seconds(CAST(sqrt(i / {USERS}) * {SECONDS_24_MONTHS} * 0.9 AS BIGINT)) AS signed_up_at
@@ -153,6 +157,55 @@ def measure(kind: str, folder: Path) -> dict:
             "peak_rss_mb": usage.ru_maxrss / 1024, "result": data["result"]}
 
 
+def compare_engines(folder: Path) -> None:
+    """derive's time on DuckDB, PostgreSQL (a throw-away local cluster, loading not timed) and local-mode Spark
+    on the same events (informational: on one machine local Spark is expected to be the slowest)."""
+    import importlib
+    import secrets
+
+    from voyager_analysis.sources.derive import derive_metrics
+
+    def timed(source, **kw):
+        t = time.perf_counter()
+        df = derive_metrics(source, **kw)
+        return df, time.perf_counter() - t
+
+    base, t_duckdb = timed(folder)
+    print(f"engines on {folder.name} ({int(base['messages'].sum()):,} messages): duckdb {t_duckdb:.2f} s", flush=True)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    try:
+        pg_cluster = importlib.import_module("pg_cluster")
+        import psycopg
+
+        url, stop = pg_cluster.start(secrets.token_hex(8), port=54331)
+        try:
+            with psycopg.connect(url(), autocommit=True) as con:
+                con.execute("SELECT 1")
+            pg_cluster.load_events(lambda db="postgres": psycopg.connect(url(db), autocommit=True), "bench",
+                                   pg_cluster.tables_from_folder(folder))
+            df, t_pg = timed(url("bench"))
+            same = "identical" if df.equals(base) else "DIFFERENT"
+            print(f"  postgres {t_pg:.2f} s ({same} metrics)", flush=True)
+        finally:
+            stop()
+    except (ImportError, RuntimeError) as exc:
+        print(f"  postgres skipped: {exc}")
+    try:
+        from voyager_analysis.sources.spark import local_session
+
+        t = time.perf_counter()
+        session = local_session()
+        start_s = time.perf_counter() - t
+        df, t_cold = timed(folder, engine="spark")
+        df, t_warm = timed(folder, engine="spark")
+        session.stop()
+        same = "identical" if df.equals(base) else "DIFFERENT"
+        print(f"  spark (local[2]) {t_warm:.2f} s warm, {t_cold:.2f} s first run, session start {start_s:.1f} s "
+              f"({same} metrics)")
+    except Exception as exc:  # noqa: BLE001 - informational
+        print(f"  spark skipped: {str(exc).splitlines()[0]}")
+
+
 def main() -> int:
     sizes = [int(x) for x in os.environ.get("BENCH_DERIVE_ROWS", "2000000,20000000").split(",")]
     big = int(os.environ.get("BENCH_DERIVE_BIG", "0"))
@@ -195,6 +248,7 @@ def main() -> int:
                   f"peak RSS {d['peak_rss_mb']:6.0f} MB")
         else:
             print("50M-row bounded-memory run skipped (set BENCH_DERIVE_BIG=50000000 to run it)")
+        compare_engines(Path(__file__).resolve().parents[1] / "data" / "events" / "example")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return status

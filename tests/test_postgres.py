@@ -7,79 +7,32 @@ the ``postgres`` user when the tests run as root, and is stopped at the end. Eve
 
 from __future__ import annotations
 
-import glob
 import os
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
+import pg_cluster
 from sources_tiny import TINY, assert_matches_expected, example_events_folder  # noqa: F401 (fixture)
 
 PASSWORD = "s3cr3t-Planted-pw"  # planted: no output may ever contain it
 PORT = 54329
 
 
-def _bindir() -> Path | None:
-    try:
-        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
-        if (Path(out) / "initdb").exists():
-            return Path(out)
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent if found else None
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"PostgreSQL tests must run in CI: {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def pg(request):
-    """A running cluster: yields ``(url_without_db, admin_connect)``; stopped and deleted at session end."""
-    psycopg = pytest.importorskip("psycopg") if not os.environ.get("CI") else __import__("psycopg")
-    bindir = _bindir()
-    if bindir is None:
-        _unavailable("initdb not found (install Debian's postgresql package)")
-    base = Path(tempfile.mkdtemp(prefix="voyager-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres", "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    pwfile = base / "pw"
-    pwfile.write_text(PASSWORD + "\n")
-    if as_user:
-        shutil.chown(pwfile, "postgres", "postgres")
-    data = base / "data"
-
-    def run(*cmd):
-        return subprocess.run([*as_user, *cmd], capture_output=True, text=True, timeout=120)
-
-    r = run(str(bindir / "initdb"), "-D", str(data), "-U", "voyager", "--auth=scram-sha-256",
-            f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync")
-    if r.returncode != 0:
-        shutil.rmtree(base, ignore_errors=True)
-        _unavailable(f"initdb failed: {r.stderr.strip()[:300]}")
-    opts = f"-c listen_addresses='' -c unix_socket_directories={base} -p {PORT} -c fsync=off"
-    r = run(str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "start")
-
-    def stop():
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(base, ignore_errors=True)
-
-    if r.returncode != 0:
-        log = (base / "log").read_text() if (base / "log").exists() else ""
-        stop()
-        _unavailable(f"pg_ctl start failed: {(r.stderr + log).strip()[:300]}")
+    """A running throw-away cluster: yields ``(url, admin)``; stopped and deleted at session end."""
+    if os.environ.get("CI"):
+        import psycopg
+    else:
+        psycopg = pytest.importorskip("psycopg")
+    try:
+        url, stop = pg_cluster.start(PASSWORD, PORT)
+    except RuntimeError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL tests must run in CI: {exc}")
+        pytest.skip(str(exc))
     request.addfinalizer(stop)
-
-    def url(db="postgres", password=PASSWORD):
-        return f"postgresql://voyager:{password}@/{db}?host={base}&port={PORT}"
 
     def admin(db="postgres"):
         return psycopg.connect(url(db), autocommit=True)
@@ -87,55 +40,11 @@ def pg(request):
     yield url, admin
 
 
-PG_TYPES = {"id": "text", "text": "text", "tier": "text", "timestamp": "timestamptz", "count": "bigint",
-            "amount": "double precision", "flag": "boolean"}
-
-
-def load_events(admin, db: str, tables: dict[str, tuple[list[str], list[list[str]]]], schema="public") -> None:
-    """Create ``db`` with typed tables and load ``tables`` (header, rows of text) with COPY."""
-    from voyager_analysis.sources.schema import TABLES
-
-    with admin() as con:
-        con.execute(f'DROP DATABASE IF EXISTS "{db}"')
-        con.execute(f'CREATE DATABASE "{db}"')
-    with admin(db) as con:
-        if schema != "public":
-            con.execute(f'CREATE SCHEMA "{schema}"')
-        for name, (header, rows) in tables.items():
-            kinds = {f.name: f.kind for f in TABLES[name].fields}
-            cols = ", ".join(f"{c} {PG_TYPES.get(kinds.get(c, 'text'))}" for c in header)
-            con.execute(f'CREATE TABLE "{schema}"."{name}" ({cols})')
-            with con.cursor().copy(f'COPY "{schema}"."{name}" ({", ".join(header)}) FROM STDIN') as cp:
-                for row in rows:
-                    cp.write_row([None if v == "" else v for v in row])
-
-
-def frames_from_folder(folder: Path) -> dict:
-    """Every table of an event folder as (header, rows of text), read through DuckDB."""
-    import duckdb
-
-    out = {}
-    from voyager_analysis.sources.schema import TABLES
-
-    for path in sorted(folder.iterdir()):
-        name = path.stem
-        if name not in TABLES:
-            continue
-        reader = f"read_parquet('{path}/**/*.parquet')" if path.is_dir() else (
-            f"read_parquet('{path}')" if path.suffix == ".parquet" else f"read_csv('{path}', all_varchar=true)")
-        rel = duckdb.sql(f"SELECT * FROM {reader}")
-        header = rel.columns
-        rows = [["" if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v).lower()
-                                       if isinstance(v, bool) else str(v)) for v in r] for r in rel.fetchall()]
-        out[name] = (header, rows)
-    return out
-
-
 def test_tiny_events_give_the_hand_counted_metrics_in_postgres(pg):
     from voyager_analysis.sources.derive import derive_metrics
 
     url, admin = pg
-    load_events(admin, "tiny", TINY)
+    pg_cluster.load_events(admin, "tiny", TINY)
     df = derive_metrics(url("tiny"))
     assert_matches_expected(df)
     assert df.attrs["engine"] == "postgres"
@@ -148,7 +57,7 @@ def test_example_events_give_identical_metrics_on_duckdb_and_postgres(pg, exampl
     from voyager_analysis.sources.derive import derive_metrics
 
     url, admin = pg
-    load_events(admin, "example", frames_from_folder(example_events_folder))
+    pg_cluster.load_events(admin, "example", pg_cluster.tables_from_folder(example_events_folder))
     on_pg = derive_metrics(url("example"))
     on_duckdb = derive_metrics(example_events_folder)
     assert len(on_pg) >= 6 and on_pg["messages"].sum() > 1000
@@ -160,7 +69,7 @@ def test_connection_is_read_only(pg):
     from voyager_analysis.sources.engines import PostgresEngine
 
     url, admin = pg
-    load_events(admin, "ro", TINY)
+    pg_cluster.load_events(admin, "ro", TINY)
     with PostgresEngine(url("ro")) as eng:
         with pytest.raises(InputError, match="read-only"):
             eng.rows("CREATE TABLE planted (a INTEGER)")
@@ -172,7 +81,7 @@ def test_connection_is_read_only(pg):
 
 def test_wrong_password_is_one_line_without_the_password(pg, cli, tmp_path):
     url, admin = pg
-    load_events(admin, "pw", TINY)
+    pg_cluster.load_events(admin, "pw", TINY)
     wrong = "Wr0ng-" + PASSWORD
     out = tmp_path / "m.csv"
     r = cli("derive", "--events", url("pw", password=wrong), "--out", str(out))
@@ -203,7 +112,7 @@ def test_bad_rows_in_postgres_name_table_id_and_column(pg):
     url, admin = pg
     bad = copy.deepcopy(TINY)
     bad["messages"][1][2][8] = "-5"  # m3 output_tokens
-    load_events(admin, "bad", bad)
+    pg_cluster.load_events(admin, "bad", bad)
     with pytest.raises(InputError) as err:
         derive_metrics(url("bad"))
     assert str(err.value) == "postgresql table public.messages: message_id 'm3': output_tokens is negative ('-5')"
@@ -226,7 +135,7 @@ def test_app_schema_mapped_with_views_as_in_the_docs(pg):
     from voyager_analysis.sources.derive import derive_metrics
 
     url, admin = pg
-    load_events(admin, "app", {})
+    pg_cluster.load_events(admin, "app", {})
     docs = (Path(__file__).resolve().parents[1] / "docs" / "events.md").read_text()
     app_sql = re.search(r"```sql app-tables\n(.*?)```", docs, re.S).group(1)
     views_sql = re.search(r"```sql views\n(.*?)```", docs, re.S).group(1)

@@ -87,7 +87,7 @@ class DuckDBEngine(Engine):
                 raise InputError(f"{display_path(path)}: folder holds no .parquet part files")
             reader = f"read_parquet('{_sql_string(path)}/**/*.parquet')"
         elif path.suffix == ".csv":
-            reader = f"read_csv('{_sql_string(path)}', header = true, all_varchar = true, comment = '#')"
+            reader = f"read_csv('{_sql_string(path)}', header = true, all_varchar = true)"
         else:
             reader = f"read_parquet('{_sql_string(path)}')"
         self._files[table] = path

@@ -198,7 +198,7 @@ class SparkEngine(Engine):
     def _read(self, path: str):
         reader = self.spark.read
         if path.endswith(".csv"):
-            return reader.option("header", True).option("comment", "#").csv(path)
+            return reader.option("header", True).csv(path)
         if not path.endswith(".parquet"):
             reader = reader.option("recursiveFileLookup", True)
         return reader.parquet(path)
