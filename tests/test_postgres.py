@@ -150,3 +150,32 @@ def test_app_schema_mapped_with_views_as_in_the_docs(pg):
     assert df["input_tokens"].tolist() == [1600, 300]
     assert df["pro_subscribers"].tolist() == [1, 0]
     assert df["sonnet_share"].tolist() == [pytest.approx(1 / 3), 1.0]
+
+
+def test_text_columns_in_postgres_are_parsed_and_a_bad_date_is_one_line(pg):
+    """Views often expose text; valid ISO text parses (offsets honoured), '2025-02-30' is one line naming it."""
+    import copy
+
+    from voyager_analysis.errors import InputError
+    from voyager_analysis.sources.derive import derive_metrics
+
+    url, admin = pg
+    pg_cluster.load_events(admin, "text", TINY)
+    with admin("text") as con:
+        con.execute("CREATE SCHEMA v")
+        for name, (header, _) in TINY.items():
+            cols = ", ".join(f"CAST({c} AS text) AS {c}" for c in header)
+            con.execute(f"CREATE VIEW v.{name} AS SELECT {cols} FROM public.{name}")
+    assert_matches_expected(derive_metrics(url("text"), schema="v"))
+    bad = copy.deepcopy(TINY)
+    bad["users"][1][1][1] = "2025-02-30T00:00:00Z"
+    pg_cluster.load_events(admin, "textbad", {k: v for k, v in bad.items() if k != "users"})
+    with admin("textbad") as con:
+        con.execute("CREATE TABLE users (user_id text, signed_up_at text)")
+        with con.cursor().copy("COPY users (user_id, signed_up_at) FROM STDIN") as cp:
+            for row in bad["users"][1]:
+                cp.write_row(row[:2])
+    with pytest.raises(InputError) as err:
+        derive_metrics(url("textbad"))
+    assert str(err.value).startswith("postgresql table public.users: signed_up_at: ") and "2025-02-30" in str(err.value)
+    assert "\n" not in str(err.value)

@@ -46,8 +46,9 @@ class Engine:
     def missing_table(self, table: str) -> InputError:
         return InputError(f"{self.description}: table '{table}' is missing")
 
-    def rows(self, sql: str, table: str | None = None) -> list[tuple]:
-        """Run portable ``sql`` and return its rows; an engine error becomes one line naming ``table``."""
+    def rows(self, sql: str, table: str | None = None, column: str | None = None) -> list[tuple]:
+        """Run portable ``sql`` and return its rows; an engine error becomes one line naming ``table``
+        (and ``column``)."""
         try:
             return self._execute(transpile(sql, self.dialect))
         except InputError:
@@ -55,7 +56,7 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - every engine error is reported in one line
             if not self._is_data_error(exc):
                 raise
-            where = self.label(table) if table else self.description
+            where = (self.label(table) if table else self.description) + (f": {column}" if column else "")
             raise InputError(f"{where}: {self._clean(first_line(exc))}") from None
 
     def _execute(self, sql: str) -> list[tuple]:

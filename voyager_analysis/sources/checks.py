@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from voyager_analysis.errors import InputError
 from voyager_analysis.sources.schema import ORDERED_TIMESTAMPS, TABLES, TIERS, USER_REFERENCES
-from voyager_analysis.sources.sql import number, raw_value, staged
+from voyager_analysis.sources.sql import number, raw_value, staged, typed_value
 
 
 def check_events(engine) -> tuple[str, ...]:
@@ -36,6 +36,9 @@ def check_events(engine) -> tuple[str, ...]:
     for (name, column, pred, problem), n in zip(cells, row):
         if n:
             _report_cell(engine, name, column, pred, problem, n)
+    if not engine.try_cast:
+        for name in present:
+            _check_text_casts(engine, name)
     structural = _structural_checks(engine, present)
     tables = sorted({t for _, tables_, _, _ in structural for t in tables_})
     subqueries = ", ".join(f"({count}) AS s{i}" for i, (_, _, count, _) in enumerate(structural))
@@ -72,6 +75,26 @@ def _cell_problems(engine, name: str) -> list[tuple[str, str, str]]:
             out.append((f.name, f"CAST({v} AS VARCHAR) NOT IN ({tiers})",
                         f"is not a known tier ({' or '.join(TIERS)})"))
     return out
+
+
+def _check_text_casts(engine, name: str) -> None:
+    """Without ``TRY_CAST`` (PostgreSQL), cast every text column that holds timestamps, numbers or flags: one
+    statement per table, and on failure one per column, so the database's message names table and column."""
+    cols = [f.name for f in TABLES[name].fields
+            if f.kind in ("timestamp", "count", "amount", "flag") and engine.columns(name)[f.name]]
+    if not cols:
+        return
+
+    def probe(columns):
+        casts = ", ".join(f"COUNT({typed_value(engine, name, c)})" for c in columns)
+        return f"SELECT {casts} FROM {engine.relation(name)}"
+
+    try:
+        engine.rows(probe(cols), table=name)
+    except InputError:
+        for c in cols:
+            engine.rows(probe([c]), table=name, column=c)
+        raise
 
 
 def _locator(name: str) -> str:
