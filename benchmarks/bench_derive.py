@@ -224,7 +224,10 @@ def main() -> int:
                   f"peak RSS {d['peak_rss_mb']:6.0f} MB  (data generated in {gen_s:.1f} s)", flush=True)
             if n == max(sizes):
                 p = measure("pandas", folder)
-                print(f"pandas  {n:>11,} messages: {p['seconds']:6.1f} s wall, {p['cpu_s']:6.1f} s CPU, "
+                import importlib.util
+
+                reader = "pyarrow" if importlib.util.find_spec("pyarrow") else "DuckDB's reader (no pyarrow)"
+                print(f"pandas  {n:>11,} messages (Parquet read with {reader}): {p['seconds']:6.1f} s wall, {p['cpu_s']:6.1f} s CPU, "
                       f"peak RSS {p['peak_rss_mb']:6.0f} MB", flush=True)
                 if p["result"] != d["result"]:
                     print(f"MISMATCH: derive {d['result']} vs pandas {p['result']}")
