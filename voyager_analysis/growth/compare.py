@@ -469,6 +469,13 @@ def fit_growth(data, models="auto", *, level: float = 0.95, horizon: int = 3, n_
     table = pd.DataFrame(rows).sort_values(["converged", "aicc"], ascending=[False, True], kind="stable")
     table = table.reset_index(drop=True)
     selected = min(weights, key=lambda k: candidates[k].aicc_)[0] if weights else None
+    if selected is not None and fitted[selected].ceiling_param is not None:
+        cp, pair = fitted[selected].ceiling_param, [candidates.get((selected, em)) for em in ERROR_MODELS]
+        if all(m is not None and m.converged_ for m in pair) and max(m.params_[cp] for m in pair) > \
+                MATERIAL_RATIO * min(m.params_[cp] for m in pair):
+            notes.append(f"the {selected} ceiling depends on the error model: {cp} = "
+                         + " vs ".join(f"{m.params_[cp]:,.4g} ({m.error_model})" for m in pair)
+                         + "; both are in the model-averaged forecasts and milestones")
     calibration = None
     if calibrate:
         calibration = rolling_calibration(t, users, [n for n in names if not (down and n != "exponential")],
