@@ -32,6 +32,7 @@ def run(args) -> int:
     later = f">{report.horizon_end}"  # searched up to the horizon and not reached
     for col, idx in (("forecast_month", "forecast_month_index"), ("low", "low_index"), ("high", "high_index")):
         view.loc[t[idx] == float("inf"), col] = later
+    view["relation"] = t["relation"]  # the metric's relation chosen out of sample (users, log users, time)
     view["roadmap"] = [_roadmap_text(r) for r in t.to_dict("records")]
     view = view.astype(object).where(view.notna(), "-")
     print(f"{df.attrs['source']}: data to {report.last_month}; growth model {report.growth_model}; "

@@ -84,8 +84,10 @@ class HACRegression(Results):
 
     @property
     def method(self) -> str:
+        given = ("given X" if self.n <= SIM_MAX_ROWS else
+                 f"on {SIM_MAX_ROWS} evenly spaced rows of X (same bandwidth ratio)")
         return (f"OLS, Newey-West HAC (Bartlett, maxlags={self.lags}), fixed-b critical values from "
-                f"{self.n_sim} seeded simulations given X")
+                f"{self.n_sim} seeded simulations {given}")
 
     def _null_t(self, c: np.ndarray) -> np.ndarray:
         num = self._null_params @ c
