@@ -62,7 +62,7 @@ MAX_STARTS = 3
 SEARCH_HORIZON_MONTHS = 240.0
 #: The longest series a curve is fitted to (months): nonlinear least squares costs grow with it, and a century
 #: of monthly users is not one growth curve.
-MAX_POINTS = 1200
+MAX_POINTS = int(1.2e3)  # 100 years of months
 #: The two ways observations may scatter around a curve (see the module docstring).
 ERROR_MODELS = ("multiplicative", "additive")
 #: The reason given for an interval that is not reported because its parameter ended at a search bound.

@@ -70,6 +70,9 @@ class HACRegression(Results):
     _null_params: np.ndarray = field(repr=False)  # (n_sim, k): simulated (b* - beta) under white noise
     _null_cov: np.ndarray = field(repr=False)  # (n_sim, k, k)
     _y: np.ndarray = field(repr=False, default=None)
+    #: ``"HAC"`` (time series: Newey-West, fixed-b) or ``"HC3"`` (cross-section: heteroskedasticity-robust, t
+    #: critical values with n - k degrees of freedom; the answer does not depend on the row order).
+    cov_type: str = "HAC"
 
     title = "OLS with Newey-West HAC errors and fixed-b intervals"
 
@@ -84,6 +87,9 @@ class HACRegression(Results):
 
     @property
     def method(self) -> str:
+        if self.cov_type == "HC3":
+            return (f"OLS, HC3 heteroskedasticity-robust covariance, t critical values with {self.n - self.k} "
+                    f"degrees of freedom (rows are a cross-section: no time order)")
         given = ("given X" if self.n <= SIM_MAX_ROWS else
                  f"on {SIM_MAX_ROWS} evenly spaced rows of X (same bandwidth ratio)")
         return (f"OLS, Newey-West HAC (Bartlett, maxlags={self.lags}), fixed-b critical values from "
@@ -96,6 +102,8 @@ class HACRegression(Results):
 
     def contrast(self, c, null: float = 0.0) -> dict[str, Any]:
         """Estimate, SE, two-sided (1-alpha) interval and one-sided p-values of ``c @ params``."""
+        if self.cov_type == "HC3":
+            return self._contrast_t(np.asarray(c, dtype=float), null)
         c = np.asarray(c, dtype=float)
         est = float(c @ self.params)
         se = float(np.sqrt(c @ self.cov @ c))
@@ -112,6 +120,18 @@ class HACRegression(Results):
         p_upper = (np.count_nonzero(t_null >= t) + 1) / (m + 1)  # H1: value > null
         return {"estimate": est, "se": se, "ci": (est - crit * se, est + crit * se), "t": float(t),
                 "crit": crit, "p_lower": float(p_lower), "p_upper": float(p_upper)}
+
+    def _contrast_t(self, c: np.ndarray, null: float) -> dict[str, Any]:
+        """HC3: Student t with n - k degrees of freedom."""
+        from scipy.stats import t as t_dist
+
+        est = float(c @ self.params)
+        se = float(np.sqrt(c @ self.cov @ c))
+        dof = self.n - self.k
+        crit = float(t_dist.ppf(1 - self.alpha / 2, dof))
+        t = (est - null) / se if se > 0 else (0.0 if est == null else math.copysign(math.inf, est - null))
+        return {"estimate": est, "se": se, "ci": (est - crit * se, est + crit * se), "t": float(t), "crit": crit,
+                "p_lower": float(t_dist.cdf(t, dof)), "p_upper": float(t_dist.sf(t, dof))}
 
     def coef(self, name: str, null: float = 0.0) -> dict[str, Any]:
         c = np.zeros(self.k)
@@ -201,35 +221,10 @@ def _null_draws_cached(x_bytes: bytes, shape: tuple, lags: int, n_sim: int, seed
     return b0, cov0
 
 
-@dataclass(repr=False)
-class HC3Regression(HACRegression):
-    """OLS with the HC3 heteroskedasticity-robust covariance (MacKinnon & White 1985) and t critical values with
-    n - k degrees of freedom: for rows with no time order (firms, tenants, regions). Same interface as
-    :class:`HACRegression`; the result does not depend on the order of the rows."""
-
-    title = "OLS with HC3 (heteroskedasticity-robust) errors"
-
-    @property
-    def method(self) -> str:
-        return (f"OLS, HC3 heteroskedasticity-robust covariance, t critical values with {self.n - self.k} degrees "
-                f"of freedom (rows are a cross-section: no time order)")
-
-    def contrast(self, c, null: float = 0.0) -> dict[str, Any]:
-        from scipy.stats import t as t_dist
-
-        c = np.asarray(c, dtype=float)
-        est = float(c @ self.params)
-        se = float(np.sqrt(c @ self.cov @ c))
-        dof = self.n - self.k
-        crit = float(t_dist.ppf(1 - self.alpha / 2, dof))
-        t = (est - null) / se if se > 0 else (0.0 if est == null else math.copysign(math.inf, est - null))
-        return {"estimate": est, "se": se, "ci": (est - crit * se, est + crit * se), "t": float(t), "crit": crit,
-                "p_lower": float(t_dist.cdf(t, dof)), "p_upper": float(t_dist.sf(t, dof))}
-
-
-def hc3_regression(y, X, names: list[str], *, alpha: float = 0.05) -> HC3Regression:
+def hc3_regression(y, X, names: list[str], *, alpha: float = 0.05) -> HACRegression:
     """Fit ``y ~ X`` by OLS with the HC3 covariance ``(X'X)^-1 X' diag(e_i^2 / (1 - h_i)^2) X (X'X)^-1``
-    (statsmodels' ``cov_type="HC3"``). O(n k^2); at most :data:`MAX_ROWS` rows."""
+    (statsmodels' ``cov_type="HC3"``; MacKinnon & White 1985), for rows with no time order. A
+    :class:`HACRegression` with ``cov_type="HC3"``. O(n k^2); at most :data:`MAX_ROWS` rows."""
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
     n, k = X.shape
@@ -245,8 +240,9 @@ def hc3_regression(y, X, names: list[str], *, alpha: float = 0.05) -> HC3Regress
     h = np.einsum("ij,jk,ik->i", X, XtX_inv, X)  # leverages
     w = resid**2 / np.maximum(1.0 - h, 1e-12) ** 2
     cov = XtX_inv @ (X.T * w) @ X @ XtX_inv
-    return HC3Regression(names=list(names), params=params, cov=cov, n=n, lags=0, alpha=alpha, n_sim=0,
-                         resid=resid, _null_params=np.zeros((0, k)), _null_cov=np.zeros((0, k, k)), _y=y)
+    return HACRegression(names=list(names), params=params, cov=cov, n=n, lags=0, alpha=alpha, n_sim=0,
+                         resid=resid, _null_params=np.zeros((0, k)), _null_cov=np.zeros((0, k, k)), _y=y,
+                         cov_type="HC3")
 
 
 def check_series(name: str, values, *, positive: bool = True, min_n: int = 4) -> np.ndarray:
@@ -267,4 +263,4 @@ def check_series(name: str, values, *, positive: bool = True, min_n: int = 4) ->
     return x
 
 
-__all__ = ["HACRegression", "hac_regression", "HC3Regression", "hc3_regression", "check_series", "MAX_ROWS"]
+__all__ = ["HACRegression", "hac_regression", "hc3_regression", "check_series", "MAX_ROWS"]
