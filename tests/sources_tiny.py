@@ -13,6 +13,8 @@ import csv
 import math
 from pathlib import Path
 
+import pytest
+
 TINY = {
     "users": (["user_id", "signed_up_at", "email"], [  # an extra column is ignored
         ["u1", "2025-01-10T12:00:00Z", "a@x"],
@@ -87,9 +89,6 @@ def assert_matches_expected(df) -> None:
     exp = expected_frame()
     assert list(df.columns) == EXPECTED_COLUMNS
     pd.testing.assert_frame_equal(df.reset_index(drop=True), exp, check_dtype=False, rtol=1e-12, atol=0)
-
-
-import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
