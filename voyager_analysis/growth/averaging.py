@@ -35,6 +35,8 @@ NOT_REACHED = "not reached within the horizon"
 ALREADY_ABOVE = "already above this level before the data start"
 #: Time step (months) of the grid on which milestone crossings are searched.
 GRID_STEP_MONTHS = 0.1
+#: At most this many grid points (a coarser step on long series).
+MAX_GRID_POINTS = 4000
 #: Rolling origins before the scored ones whose errors set the interval inflation.
 CALIBRATION_ORIGINS = 8
 

@@ -116,10 +116,11 @@ class GrowthComparison(Results):
         return self._draws[key]
 
     def _grid(self) -> np.ndarray:
-        from voyager_analysis.growth.averaging import GRID_STEP_MONTHS
+        from voyager_analysis.growth.averaging import GRID_STEP_MONTHS, MAX_GRID_POINTS
 
-        return np.arange(float(self.t.min()) - 60.0, float(self.t.max()) + SEARCH_HORIZON_MONTHS + 1e-9,
-                         GRID_STEP_MONTHS)
+        start, stop = float(self.t.min()) - 60.0, float(self.t.max()) + SEARCH_HORIZON_MONTHS
+        step = max(GRID_STEP_MONTHS, (stop - start) / MAX_GRID_POINTS)  # bounds the draws' memory on long series
+        return np.arange(start, stop + 1e-9, step)
 
     def milestones(self, levels=None, *, level: float | None = None, roadmap=None):
         """Month each user level is reached, model-averaged (median of the mixture's first crossings, with a
