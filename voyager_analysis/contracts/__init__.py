@@ -30,6 +30,7 @@ MODULES = {
     "05_conversion": "conversion",
     "06_archival": "archival",
     "07_decisions": "decisions",
+    "08_cohorts_retention": "cohorts",
 }
 
 

@@ -64,7 +64,10 @@ class DuckDBEngine(Engine):
         self.con.execute(f"SET memory_limit = '{memory_limit.strip()}'")
         self.con.execute(f"SET temp_directory = '{_sql_string(self._tmp)}'")
         self.con.execute("SET preserve_insertion_order = false")
-        self.con.execute("SET enable_progress_bar = false")  # stdout is for the table or --json
+        try:  # stdout is for the table or --json; inside Jupyter without ipywidgets DuckDB refuses the SET itself
+            self.con.execute("SET enable_progress_bar = false")
+        except duckdb.InvalidInputException:
+            pass
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self._files: dict[str, Path] = {}
