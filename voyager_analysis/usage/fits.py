@@ -306,12 +306,16 @@ def fit_storage(df, *, alpha: float = 0.05, seed: int = config.DEFAULT_SEED) -> 
     archived = (df["archived_gb"].fillna(0.0).to_numpy(dtype=float) if "archived_gb" in df.columns
                 else np.zeros_like(hot))
     total = hot + archived
-    growth = np.diff(total)
+    from voyager_analysis.months import month_number
+
+    consecutive = np.diff(month_number(df["month"])) == 1  # growth across a missing month spans two months
+    growth = np.diff(total)[consecutive]
     if growth.size < 4:
-        raise located(src, None, f"need at least 5 months of storage to fit growth, got {total.size}")
+        raise located(src, None, f"need at least 5 months of storage to fit growth (4 month-to-month steps "
+                                 f"between consecutive months), got {growth.size} step(s)")
     if not np.any(growth > 0):
         raise located(src, None, "storage_gb + archived_gb never grows: nothing to fit per message")
-    reg = hac_regression(growth, messages[1:, None], ["gb_per_message"], alpha=alpha, seed=seed)
+    reg = hac_regression(growth, messages[1:][consecutive, None], ["gb_per_message"], alpha=alpha, seed=seed)
     return StorageFit(reg=reg, messages_per_user_last=float(messages[-1] / users[-1]), users_last=float(users[-1]),
                       hot_gb_last=float(hot[-1]), archived_gb_last=float(archived[-1]),
                       month_last=str(df["month"].iat[-1]), source=src)
