@@ -24,11 +24,6 @@ IN_PROGRESS: set[str] = set()
 ABSTRACT = {"voyager_analysis.growth.curves.GrowthModel"}
 #: Classes whose ``_repr_html_`` does not show the title yet (their owner's module overrides it); the check
 #: is expected to fail until it does.
-HTML_WITHOUT_TITLE = {"voyager_analysis.growth.compare.GrowthComparison", "voyager_analysis.scaling.BreakpointResult",
-                      "voyager_analysis.scaling.ElasticityTest", "voyager_analysis.usage.fits.ActivityFit",
-                      "voyager_analysis.usage.fits.ShareTrend", "voyager_analysis.usage.fits.StorageFit",
-                      *(f"voyager_analysis.growth.models.{c}" for c in ("Bass", "Exponential", "Gompertz", "Logistic",
-                                                                        "Richards"))}
 
 FOCUS_CSV = """BillingAccountId,ChargeCategory,ChargePeriodStart,ChargePeriodEnd,BilledCost,EffectiveCost,BillingCurrency,ProviderName,PublisherName,ServiceName
 acct,Usage,2026-01-31T00:00:00Z,2026-02-01T00:00:00Z,10.00,9.50,USD,Vercel,Vercel,Functions
@@ -317,8 +312,7 @@ def test_results_protocol(name, project, growth_fit, tmp_path):
     assert text.startswith(("{", "["))
     page = obj._repr_html_()
     assert isinstance(page, str) and page.strip()
-    if name not in HTML_WITHOUT_TITLE:
-        assert html.escape(obj.title) in page
+    assert html.escape(obj.title) in page
     assert isinstance(repr(obj), str) and repr(obj)
     for method in sorted(m for m in dir(obj) if m.startswith("plot_")):
         fn = getattr(obj, method)
@@ -330,8 +324,3 @@ def test_results_protocol(name, project, growth_fit, tmp_path):
             plt.close(fig)
 
 
-@pytest.mark.xfail(reason="these classes override _repr_html_ without their title (owner to fix)")
-@pytest.mark.parametrize("name", sorted(HTML_WITHOUT_TITLE))
-def test_html_shows_the_title(name, project, growth_fit, tmp_path):
-    obj = BUILDERS[name](project=project, growth_fit=growth_fit, tmp_path=tmp_path)
-    assert html.escape(obj.title) in obj._repr_html_()

@@ -124,7 +124,7 @@ class ElasticityTest(Results):
         import html
 
         note = f"<p><i>caution: {html.escape(self.warning)}</i></p>" if self.warning else ""
-        return (f"<p><b>Elasticity of cost to users: {self.elasticity:.3f}, verdict {self.verdict}</b> "
+        return (f"<p><b>{html.escape(self.title)}: {self.elasticity:.3f}, verdict {self.verdict}</b> "
                 f"(one-sided p = {self.p_value:.3g}, n = {self.n})<br><small>{html.escape(self.method)}</small></p>"
                 + note + self.summary().to_html(float_format="{:.4g}".format))
 
@@ -312,7 +312,7 @@ class BreakpointResult(Results):
     def _repr_html_(self) -> str:
         import html
 
-        return f"<pre>{html.escape(str(self))}</pre>"
+        return f"<p><b>{html.escape(self.title)}</b></p><pre>{html.escape(str(self))}</pre>"
 
     def plot(self, *, note: str = ""):
         """The points, the one-slope fit and the hinge fit (needs the data the search ran on)."""

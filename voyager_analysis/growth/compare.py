@@ -338,7 +338,7 @@ class GrowthComparison(Results):
         cov = cal.get("coverage")
         cal_text = (f"; rolling-origin coverage of the {cal['level']:.0%} interval {cov:.0%} (n={cal['n']})"
                     if isinstance(cov, float) else "")
-        return (f"<p><b>Growth models</b> (n={self.t.size}); selected by AICc: <b>{self.selected}</b> with "
+        return (f"<p><b>{html.escape(self.title)}</b> (n={self.t.size}); selected by AICc: <b>{self.selected}</b> with "
                 f"<b>{self.error_model}</b> errors{cal_text}<br><small>{html.escape(self.error_model_rule)}</small></p>"
                 + self.table.to_html(index=False, float_format="{:.4g}".format))
 

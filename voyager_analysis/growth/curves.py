@@ -367,7 +367,7 @@ class GrowthModel(Results):
         import html
 
         scale = "log(users)" if self.error_model == "multiplicative" else "users"
-        head = (f"<p><b>{self.name}</b> growth model, least squares on {scale} ({self.error_model} errors); "
+        head = (f"<p><b>{html.escape(self.title)}</b>: least squares on {scale} ({self.error_model} errors); "
                 f"AICc {self.aicc_:.2f}, RMSE(log) {self.rmse_:.4f}; {html.escape(self.message_)}</p>")
         return head + self.summary().to_html(float_format="{:.4g}".format)
 

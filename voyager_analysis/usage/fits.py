@@ -8,6 +8,8 @@ are confidence intervals of a fitted value, not ranges of single months.
 
 from __future__ import annotations
 
+import html
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,7 +138,7 @@ class ActivityFit(Results):
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        head = f"<p><b>{self.metric} per user</b>: {self.method}</p>"
+        head = f"<p><b>{html.escape(self.title)}</b> ({self.metric} per user): {html.escape(self.method)}</p>"
         return head + self.summary().to_html(float_format="{:.4g}".format)
 
 
@@ -289,7 +291,7 @@ class StorageFit(Results):
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        return f"<p><b>Storage</b>: {self.method}</p>" + self.summary().to_html(float_format="{:.4g}".format)
+        return f"<p><b>{html.escape(self.title)}</b>: {html.escape(self.method)}</p>" + self.summary().to_html(float_format="{:.4g}".format)
 
 
 def fit_storage(df, *, alpha: float = 0.05, seed: int = config.DEFAULT_SEED) -> StorageFit:
@@ -385,7 +387,7 @@ class ShareTrend(Results):
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        return f"<p><b>Sonnet share</b>: {self.method}</p>" + self.summary().to_html(float_format="{:.4g}".format)
+        return f"<p><b>{html.escape(self.title)}</b>: {html.escape(self.method)}</p>" + self.summary().to_html(float_format="{:.4g}".format)
 
 
 def fit_sonnet_share(df, *, link: str = "linear", alpha: float = 0.05,
