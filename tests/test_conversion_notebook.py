@@ -45,7 +45,8 @@ def test_notebook_05_results_follow_the_conversion_and_users(tmp_path, roadmap, 
         s = res["sensitivity"]
         assert {"pro_conversion", "max_conversion", "pro_price_usd", "max_price_usd", "monthly_churn",
                 "revenue_share_to_company", "infra_cost_usd"} == set(s)
-        assert all(set(v) == {"S1", "S1_conf", "ST", "ST_conf"} for v in s.values())
+        assert all(set(v) == {"S1", "S1_conf", "ST", "ST_conf", "basis"} for v in s.values())
+        assert {v["basis"] for v in s.values()} == {"assumed"}  # no measured scenario
         assert res["top_inputs"] == sorted(s, key=lambda k: -s[k]["ST"])[:3]
     assert high["gross_revenue_usd"] > low["gross_revenue_usd"]
     assert high["margin_pct"] > low["margin_pct"]

@@ -216,7 +216,13 @@ def test_notebook_responds_to_parameters_and_scenario(tmp_path):
     assert set(res["sensitivity"]) == {"messages_per_user_month", "input_tokens_per_message",
                                        "output_tokens_per_message", "sonnet_share", "batch_share"}
     for v in res["sensitivity"].values():
-        assert set(v) == {"S1", "S1_conf", "ST", "ST_conf"}
+        assert {"S1", "S1_conf", "ST", "ST_conf", "basis"} <= set(v)
+    # no measured scenario: the usage fitted from the metrics is measured; the scenario's sonnet_share (a value of
+    # its own, not measured) and batching (our range) are assumed
+    assert res["sensitivity"]["messages_per_user_month"]["basis"] == "measured"
+    assert res["sensitivity"]["messages_per_user_month"]["source"].startswith("usage fitted from")
+    assert res["sensitivity"]["sonnet_share"]["basis"] == "assumed"
+    assert res["sensitivity"]["batch_share"]["basis"] == "assumed" and res["measured_inputs"] == {}
 
 
 # --- the analysis (notebook 04's computation) -----------------------------------------------------------------
@@ -266,7 +272,7 @@ def test_a_scenario_fills_the_minus_ones_with_its_point_values(project):
 
 
 @pytest.mark.parametrize("name,value", [("users", -2), ("sonnet_share", 1.5), ("cache_hit_rate", -0.5),
-                                        ("budget_usd", -3), ("batch_share", -1)])
+                                        ("budget_usd", -3), ("batch_share", -0.5)])
 def test_bad_parameters_name_themselves(project, name, value):
     with pytest.raises(InputError, match=f"parameter {name}"):
         analysis(project, **{name: value})

@@ -74,8 +74,41 @@ def test_sobol_second_order_is_kept_in_attrs():
 def test_to_results_shape():
     res = sensitivity.to_results(sensitivity.sobol(ishigami, ISHIGAMI, n=256, seed=1))
     assert set(res) == {"x1", "x2", "x3"}
-    assert all(set(v) == {"S1", "S1_conf", "ST", "ST_conf"} for v in res.values())
-    assert all(isinstance(x, float) for v in res.values() for x in v.values())
+    assert all(set(v) == {"S1", "S1_conf", "ST", "ST_conf", "basis"} for v in res.values())
+    assert all(isinstance(v[c], float) for v in res.values() for c in sensitivity.SOBOL_COLUMNS)
+    assert {v["basis"] for v in res.values()} == {"assumed"}  # nothing measured was named
+
+
+class _Fig:
+    def __init__(self, source, rationale=""):
+        self.source, self.rationale = source, rationale
+
+
+class _Scenario:
+    """Duck-typed stand-in for scenarios.Scenario: x2 measured, x3 overridden by an assumption."""
+    overrides = {"x2": _Fig("sBG fit; events data/events/example; measured 2026-01-01"),
+                 "x3": _Fig("", rationale="our guess")}
+
+    def is_measured(self, name):
+        return name in self.overrides and bool(self.overrides[name].source) and not self.overrides[name].rationale
+
+
+def test_inputs_are_marked_measured_with_their_source_or_assumed():
+    measured = sensitivity.measured_inputs(_Scenario(), ["x1", "x2", "x3"])
+    assert measured == {"x2": "sBG fit; events data/events/example; measured 2026-01-01"}
+    assert sensitivity.measured_inputs(None, ["x1"]) == {}
+    res = sensitivity.to_results(sensitivity.sobol(ishigami, ISHIGAMI, n=64, seed=1), measured)
+    assert res["x2"]["basis"] == "measured" and res["x2"]["source"].startswith("sBG fit")
+    assert res["x1"]["basis"] == res["x3"]["basis"] == "assumed" and "source" not in res["x1"]
+    sens = sensitivity.analyze(ishigami, ISHIGAMI, {"x1": 0.0, "x2": 0.0, "x3": 0.0}, output_label="y", n=64,
+                               seed=1, measured={**measured, "not_an_input": "x"})
+    assert sens.measured == measured  # names outside the problem are dropped
+    table = sens.summary()
+    assert table.loc["x2", "basis"] == "measured" and table.loc["x1", "basis"] == "assumed"
+    assert table.loc["x1", "source"] == "" and "events data/events/example" in table.loc["x2", "source"]
+    text = sens.basis_markdown()
+    assert "**Measured** from data: x2" in text and "**Assumed**: " in text and "x1" in text.split("**Assumed**")[1]
+    assert "data/events/example" in text
 
 
 def test_sobol_rejects_bad_n_constant_and_non_finite_models():

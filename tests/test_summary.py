@@ -395,3 +395,38 @@ def test_executive_summary_results_object(tmp_path, roadmap, claimed):
     assert s.plot_sensitivity_ranking().axes
     with pytest.raises(InputError, match="parameter n_inputs"):
         summary.summarise(roadmap, str(run), n_inputs=0)
+
+
+def test_top_inputs_say_which_are_measured_and_which_are_still_assumptions(tmp_path, roadmap, claimed):
+    from voyager_analysis.contracts.summary import Payload
+
+    res = fake_results(roadmap, claimed)
+    # b (ST 0.7 in notebook 04) measured from events; a and c carry no basis (results written before inputs were
+    # marked): they count as assumed
+    res["04_claude_routing"]["sensitivity"]["b"] |= {"basis": "measured", "source": "sBG fit; events data/ev"}
+    top = summary.top_inputs(res, n=3)
+    assert dict(zip(top["input"], top["basis"])) == {"a": "assumed", "b": "measured", "c": "assumed"}
+    assert top.set_index("input").loc["b", "source"] == "sBG fit; events data/ev"
+    assert summary.assumed_top_inputs(top) == ["a", "c"]
+    text = summary.headline(summary.claims_table(res, roadmap), summary.risks(res, roadmap), top)
+    assert "**b** (ST 0.70 of the" in text and "; measured)" in text
+    assert "Still assumptions among them: **a**, **c**" in text
+    listing = summary.top_inputs_markdown(top)
+    assert "**measured** (sBG fit; events data/ev)" in listing.splitlines()[1]
+    assert listing.splitlines()[0].endswith("**assumed**")
+    # every top input measured: the headline says so instead of listing assumptions
+    for stem in ("04_claude_routing", "05_conversion"):
+        for v in res[stem]["sensitivity"].values():
+            v["basis"] = "measured"
+    text = summary.headline(summary.claims_table(res, roadmap), summary.risks(res, roadmap),
+                            summary.top_inputs(res, n=3))
+    assert "Each of them is measured from data." in text and "Still assumptions" not in text
+    # the payload carries the basis; an old payload without the new field still parses
+    run = tmp_path / "run"
+    run.mkdir()
+    write_executed(run / "04_claude_routing.ipynb", complete("04_claude_routing", res["04_claude_routing"]))
+    d = summary.summarise(roadmap, str(run), n_inputs=2, notebooks_dir=ROOT / "notebooks").to_dict()
+    p = Payload(**d)
+    assert p.assumed_top_inputs == [] and {x["basis"] for x in p.top_inputs_detail} == {"measured"}
+    old = {k: v for k, v in d.items() if k != "assumed_top_inputs"}
+    assert Payload.from_json(old).assumed_top_inputs == []

@@ -141,6 +141,30 @@ def measured_scenario(estimates: Mapping[str, Measured], *, events: str, measure
             "overrides": overrides}
 
 
+def measured_vs_assumed(scenario, assumed: Mapping[str, object]):
+    """The inputs ``scenario`` measured from data next to the ranges a notebook uses without it.
+
+    ``assumed`` maps input names to what the notebook uses otherwise: a figure (``low``/``high``) or a
+    ``(low, high)`` pair. One row per measured input among them: ``measured`` (the point value of the measured
+    figure: its mode, the estimate), ``measured_low``/``measured_high`` (its interval), ``assumed_low``/
+    ``assumed_high``, ``inside`` (whether the estimate falls in the assumed range) and ``source``. Empty (same
+    columns) when the scenario is None or measured none of them."""
+    import pandas as pd
+
+    from voyager_analysis.values import point_value
+
+    columns = ["measured", "measured_low", "measured_high", "assumed_low", "assumed_high", "inside", "source"]
+    rows = {}
+    for name, fig in assumed.items():
+        if scenario is None or not scenario.is_measured(name):
+            continue
+        m = scenario.overrides[name]
+        low, high = (float(fig.low), float(fig.high)) if hasattr(fig, "low") else (float(fig[0]), float(fig[1]))
+        est = float(point_value(m))
+        rows[name] = [est, float(m.low), float(m.high), low, high, bool(low <= est <= high), str(m.source)]
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns).rename_axis("input")
+
+
 def _round(x: float) -> float:
     """Six significant figures: readable YAML, and low <= mode <= high kept (rounding is monotone)."""
     return float(f"{x:.6g}")
@@ -156,5 +180,5 @@ def write_scenario(path, scenario: Mapping) -> None:
     write_text_atomic(path, header + yaml.safe_dump(dict(scenario), sort_keys=False, width=110))
 
 
-__all__ = ["Measured", "UNITS", "USAGE_MONTHS", "churn_estimate", "measured_scenario", "paying_share_estimates",
+__all__ = ["Measured", "UNITS", "USAGE_MONTHS", "churn_estimate", "measured_scenario", "measured_vs_assumed", "paying_share_estimates",
            "usage_estimates", "view_estimates", "write_scenario"]

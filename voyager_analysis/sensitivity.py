@@ -13,12 +13,16 @@ package (``routing.monthly_cost_usd(users=..., sonnet_share=...)``) into such a 
   every notebook puts under ``results["sensitivity"]``.
 - :func:`analyze` runs both on one model and returns a :class:`Sensitivity` results object (``summary()``
   is the Sobol' table, ``to_dict()`` the JSON above, ``plot_tornado()`` / ``plot_sobol()`` the figures).
+
+Every input is **measured** (its range is an estimate's interval from data: a measured scenario, see
+:func:`measured_inputs`) or **assumed** (a range of our own or the roadmap's): the Sobol' table's ``basis`` and
+``source`` columns and the JSON's ``"basis"``/``"source"`` keys say which.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,6 +34,15 @@ from voyager_analysis.results import Results
 #: Figure distributions -> SALib distribution names.
 SALIB_DISTS = {"uniform": "unif", "triangular": "triang", "loguniform": "logunif"}
 SOBOL_COLUMNS = ["S1", "S1_conf", "ST", "ST_conf"]
+MEASURED, ASSUMED = "measured", "assumed"
+
+
+def measured_inputs(scenario, names: Sequence[str]) -> dict[str, str]:
+    """Input -> source (events, estimator, date) for the inputs among ``names`` whose range is ``scenario``'s
+    measured figure (:meth:`voyager_analysis.scenarios.Scenario.is_measured`); every other input is assumed."""
+    if scenario is None:
+        return {}
+    return {str(n): str(scenario.overrides[n].source) for n in names if scenario.is_measured(n)}
 
 
 def problem_from_figures(figures: Mapping[str, Any]) -> dict:
@@ -230,9 +243,18 @@ def sobol(func: Callable[[np.ndarray], Any], problem: Mapping, n: int = 1024, se
     return table
 
 
-def to_results(table) -> dict[str, dict[str, float]]:
-    """A Sobol' table as plain JSON: ``{input: {"S1", "S1_conf", "ST", "ST_conf"}}`` (floats)."""
-    return {str(name): {c: float(row[c]) for c in SOBOL_COLUMNS} for name, row in table[SOBOL_COLUMNS].iterrows()}
+def to_results(table, measured: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """A Sobol' table as plain JSON: ``{input: {"S1", "S1_conf", "ST", "ST_conf", "basis"[, "source"]}}``
+    (floats; ``basis`` is "measured" with the ``source`` for the inputs in ``measured``, else "assumed")."""
+    measured = measured or {}
+    out = {}
+    for name, row in table[SOBOL_COLUMNS].iterrows():
+        entry: dict[str, Any] = {c: float(row[c]) for c in SOBOL_COLUMNS}
+        entry["basis"] = MEASURED if name in measured else ASSUMED
+        if name in measured:
+            entry["source"] = measured[name]
+        out[str(name)] = entry
+    return out
 
 
 @dataclass(repr=False)
@@ -245,13 +267,32 @@ class Sensitivity(Results):
     output_label: str
     note: str = ""
     value_format: str = "{:,.3g}"
+    measured: dict = field(default_factory=dict)  #: input -> source, for the inputs measured from data
     title = "Sensitivity: Sobol' indices (S1 alone, ST with interactions)"
 
     def summary(self):
-        return self.sobol
+        """The Sobol' table with each input's ``basis`` (measured or assumed) and the measured ``source``."""
+        table = self.sobol.copy()
+        table["basis"] = [MEASURED if n in self.measured else ASSUMED for n in table.index]
+        table["source"] = [self.measured.get(n, "") for n in table.index]
+        return table
+
+    def styled(self):
+        """:meth:`summary` for a notebook: indices to 3 decimals, text left as is."""
+        return self.summary().style.format("{:.3f}", subset=SOBOL_COLUMNS)
 
     def _payload(self) -> dict:
-        return to_results(self.sobol)
+        return to_results(self.sobol, self.measured)
+
+    def basis_markdown(self) -> str:
+        """One sentence: which ranged inputs are measured (and from where), which are still assumptions."""
+        names = list(self.sobol["ST"].sort_values(ascending=False).index)
+        assumed = [n for n in names if n not in self.measured]
+        if not self.measured:
+            return f"Every ranged input is an **assumption** (none is measured): {', '.join(assumed)}."
+        sources = sorted({self.measured[n].split("; events ")[-1] for n in self.measured})
+        return (f"**Measured** from data: {', '.join(n for n in names if n in self.measured)} (events "
+                f"{'; '.join(sources)}). **Assumed**: {', '.join(assumed) or 'none'}.")
 
     def top_inputs(self, k: int = 3) -> list[str]:
         """The ``k`` inputs with the largest total index."""
@@ -270,7 +311,7 @@ class Sensitivity(Results):
                 + (f" and {top.index[2]}" if len(top) > 2 else "")
                 + f". One at a time, {t.input.iat[0]} moves it from {t.output_at_low.iat[0]:.0f}{unit} to "
                 f"{t.output_at_high.iat[0]:.0f}{unit} over its range ({fmt.format(t.low.iat[0])} to "
-                f"{fmt.format(t.high.iat[0])}). {self.sobol.attrs['method']}.")
+                f"{fmt.format(t.high.iat[0])}). {self.basis_markdown()} {self.sobol.attrs['method']}.")
 
     def plot_tornado(self):
         from voyager_analysis.plots.sensitivity import tornado_chart
@@ -280,17 +321,20 @@ class Sensitivity(Results):
     def plot_sobol(self):
         from voyager_analysis.plots.sensitivity import sobol_chart
 
-        return sobol_chart(self.sobol, note=self.note)
+        labels = {n: f"{n} ({MEASURED})" for n in self.measured}
+        return sobol_chart(self.sobol.rename(index=labels), note=self.note)
 
 
 def analyze(func: Callable[[np.ndarray], Any], problem: Mapping, base: Mapping[str, float], *, output_label: str,
-            n: int = 1024, seed: int = config.DEFAULT_SEED, note: str = "", value_format: str = "{:,.3g}"
-            ) -> Sensitivity:
-    """:func:`tornado` around ``base`` and :func:`sobol` (``n``, ``seed``) of one model, as a results object."""
+            n: int = 1024, seed: int = config.DEFAULT_SEED, note: str = "", value_format: str = "{:,.3g}",
+            measured: Mapping[str, str] | None = None) -> Sensitivity:
+    """:func:`tornado` around ``base`` and :func:`sobol` (``n``, ``seed``) of one model, as a results object;
+    ``measured`` (input -> source, :func:`measured_inputs`) marks the inputs measured from data."""
     return Sensitivity(problem=dict(problem), tornado=tornado(func, problem, {k: base[k] for k in problem["names"]}),
                        sobol=sobol(func, problem, n=n, seed=seed), output_label=output_label, note=note,
-                       value_format=value_format)
+                       value_format=value_format,
+                       measured={k: v for k, v in (measured or {}).items() if k in problem["names"]})
 
 
-__all__ = ["problem_from_figures", "ranges", "relative_ranges", "problem_table", "kwargs_model", "tornado", "sobol",
+__all__ = ["MEASURED", "ASSUMED", "measured_inputs", "problem_from_figures", "ranges", "relative_ranges", "problem_table", "kwargs_model", "tornado", "sobol",
            "to_results", "Sensitivity", "analyze"]

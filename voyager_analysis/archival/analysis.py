@@ -45,6 +45,9 @@ class ArchivalAnalysis(Results):
     ranges: dict[str, Any] = field(default_factory=dict)  #: ranged inputs of the sensitivity analysis
     scenario: str | None = None
     note: str = ""
+    measured: dict[str, str] = field(default_factory=dict)  #: ranged input -> source, for those measured from data
+    assumed: dict[str, Any] = field(default_factory=dict)  #: input -> the range used without a scenario
+    scenario_obj: Any = None  #: the :class:`~voyager_analysis.scenarios.Scenario`
     sobol_n: int = 512
     seed: int = 0
     title = "Archival: what moving old conversations to S3 saves"
@@ -156,7 +159,7 @@ class ArchivalAnalysis(Results):
         base = {n: getattr(self.policy, n) for n in problem["names"]}
         return sensitivity.analyze(sensitivity.kwargs_model(self._net_saving, problem["names"]), problem, base,
                                    output_label=f"net saving in {self.months[-1]}, USD per month", n=self.sobol_n,
-                                   seed=self.seed, note=self.note)
+                                   seed=self.seed, note=self.note, measured=self.measured)
 
     # --- the protocol ----------------------------------------------------------------------------------------
     def inputs_frame(self):
@@ -196,6 +199,7 @@ class ArchivalAnalysis(Results):
             "sensitivity_output": "monthly_savings_usd",
             "sensitivity": sens.to_dict() if sens is not None else {},
             "top_inputs": sens.top_inputs(3) if sens is not None else [],
+            "measured_inputs": {k: dict(v) for k, v in self.measured_table().to_dict(orient="index").items()},
         }
 
     # --- the words -------------------------------------------------------------------------------------------
@@ -262,9 +266,15 @@ class ArchivalAnalysis(Results):
         second = f", then {st.index[1]} ({st.iloc[1]:.2f})" if len(st) > 1 else ""
         return (f"The saving is most sensitive to **{st.index[0]}** (ST {st.iloc[0]:.2f}){second}. Over their ranges the "
                 f"net saving in {self.months[-1]} runs from ${ends.min().min():,.2f} to ${ends.max().max():,.2f}/month one "
-                "input at a time. How often old conversations are reopened is not in the metrics: measuring viewCount "
-                "and updatedAt ages in the database would pin down the biggest unknown. "
-                + self.sensitivity.sobol.attrs.get("method", "") + ".")
+                "input at a time. " + self.sensitivity.basis_markdown() + " How often old conversations are reopened "
+                "is not in the monthly metrics: `voyager-analysis measure` estimates the activity model from the "
+                "conversations' views (its half-life and visits when new). " + self.sensitivity.sobol.attrs.get("method", "") + ".")
+
+    def measured_table(self):
+        """The scenario's measured values next to the ranges used without it (empty unless measured)."""
+        from voyager_analysis.measure import measured_vs_assumed
+
+        return measured_vs_assumed(self.scenario_obj, self.assumed)
 
     # --- the figures -----------------------------------------------------------------------------------------
     def plot_eligible_by_age(self, max_age_months: float = 36):
@@ -308,11 +318,13 @@ def analyse(project, *, scenario: str = "", archival_figures=None, horizon_month
     ``drivers.yaml``). ``reopen_share_per_month`` = -1 means: implied by the activity model.
     """
     from voyager_analysis.months import add_months
+    from voyager_analysis.sensitivity import measured_inputs
     from voyager_analysis.usage import fit_storage, usage_drivers
 
     df, roadmap, prices = project.metrics, project.roadmap, project.prices
     own = archival_figures if archival_figures is not None else project.figures("archival")
-    overrides = project.scenario(scenario).overrides
+    chosen = project.scenario(scenario)
+    overrides = chosen.overrides
     base = project.base_inputs()
     rule = roadmap["archival"]
     unknown = set(params) - {"inactive_months_threshold", "max_view_count", "visits_per_month_new",
@@ -329,8 +341,9 @@ def analyse(project, *, scenario: str = "", archival_figures=None, horizon_month
         "get_usd_per_1000": (prices.service("s3_get_requests").price_usd, "list price"),
         **{k: (point_value(base[i]), f"cost model input {i}") for k, i in MODEL_INPUT_OF.items()},
     }
+    scenario_of = {k: overrides[MODEL_INPUT_OF.get(k, k)] for k in defaults if MODEL_INPUT_OF.get(k, k) in overrides}
     origins = [resolve(k, p.get(k, -1), default=d, default_origin=o,
-                       overrides={k: overrides[MODEL_INPUT_OF[k]]} if MODEL_INPUT_OF.get(k) in overrides else None,
+                       overrides={k: scenario_of[k]} if k in scenario_of else None,
                        scenario=scenario) for k, (d, o) in defaults.items()]
     drivers = usage_drivers(df)
     origins.append(Resolved("new_gb_per_user_month", float(drivers["new_gb_per_user_month"][0]),
@@ -353,6 +366,11 @@ def analyse(project, *, scenario: str = "", archival_figures=None, horizon_month
     observed = {"index": last, "total_gb": float(df["storage_gb"].iat[-1]) + archived,
                 "archived_share": float(fit_storage(df).archived_share)}
     ranges = _sensitivity_ranges(policy, own, base, overrides, rule, drivers)
+    from_parameter = {r.name for r in origins if r.origin == "parameter"}
+    measured = {k: v for k, v in measured_inputs(chosen, list(ranges)).items() if k not in from_parameter}
+    if "new_gb_per_user_month" in ranges:
+        measured["new_gb_per_user_month"] = f"storage growth fitted from {df.attrs['source']}"
+    assumed = {k: own["activity"][k] for k in ("visits_per_month_new", "activity_half_life_months")}
     as_of = max(prices.service(i).as_of for i in ("neon_storage", "s3_standard_storage", "s3_put_requests",
                                                   "s3_get_requests"))
     scen = f" or scenario {scenario!r}" if scenario else ""
@@ -365,6 +383,7 @@ def analyse(project, *, scenario: str = "", archival_figures=None, horizon_month
     return ArchivalAnalysis(policy=policy, users=users, months=months, start=start, engineering_cost_usd=cost,
                             roadmap=roadmap, prices=prices, activity=dict(own["activity"]), origins=origins,
                             observed=observed, ranges=ranges, scenario=scenario or None, note=note,
+                            measured=measured, assumed=assumed, scenario_obj=chosen,
                             sobol_n=int(check_parameter("sobol_n", sobol_n, low=1, allow_sentinel=False)), seed=int(seed))
 
 
@@ -378,8 +397,9 @@ def _sensitivity_ranges(policy: ArchivalPolicy, own, base, overrides, rule, driv
         return (min(a, b), max(a, b)) if a != b else None
 
     conv = overrides.get("conversations_per_user_month", base["conversations_per_user_month"])
-    ranged = {"visits_per_month_new": own["activity"]["visits_per_month_new"],
-              "activity_half_life_months": own["activity"]["activity_half_life_months"],
+    ranged = {"visits_per_month_new": overrides.get("visits_per_month_new", own["activity"]["visits_per_month_new"]),
+              "activity_half_life_months": overrides.get("activity_half_life_months",
+                                                         own["activity"]["activity_half_life_months"]),
               "conversations_per_user_month": conv,
               **relative_ranges({"new_gb_per_user_month": policy.new_gb_per_user_month}, drivers),
               "hot_storage_usd_per_gb_month": between(rule["hot_storage_price"].mid, policy.hot_storage_usd_per_gb_month),

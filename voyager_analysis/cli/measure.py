@@ -1,6 +1,6 @@
 """voyager-analysis measure: a scenario file whose inputs are measured from events (estimate and interval)."""
 
-HELP = "measure the model's inputs from events and write them as a scenario (estimate, 95% interval, source)"
+HELP = "measure the model's inputs from events and write them as a scenario (estimate, 95%% interval, source)"
 
 
 def add_arguments(p):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from voyager_analysis.contracts import Payload as _Base
@@ -32,6 +32,8 @@ class Payload(_Base):
     prices_as_of: str
     inputs: dict  #: the policy's parameters
     sensitivity_output: str
-    sensitivity: dict
+    sensitivity: dict  #: {input: {S1, S1_conf, ST, ST_conf, basis[, source]}}
     top_inputs: list
     payback_months_reason: str | None = None  #: why payback_months is None
+    measured_inputs: dict = field(default_factory=dict)  #: input -> {measured, measured_low, measured_high,
+    #: assumed_low, assumed_high, inside, source}: a measured scenario's values next to the assumed ranges

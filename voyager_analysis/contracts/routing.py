@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from voyager_analysis.contracts import Payload as _Base
@@ -28,5 +28,7 @@ class Payload(_Base):
     roadmap_phase: str
     roadmap_claude_range_usd: list  #: [low, high] USD/month
     sensitivity_output: str
-    sensitivity: dict  #: {input: {S1, S1_conf, ST, ST_conf}}
+    sensitivity: dict  #: {input: {S1, S1_conf, ST, ST_conf, basis[, source]}}
     top_inputs: list
+    measured_inputs: dict = field(default_factory=dict)  #: input -> {measured, measured_low, measured_high,
+    #: assumed_low, assumed_high, inside, source}: a measured scenario's values next to the assumed ranges

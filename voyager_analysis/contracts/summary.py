@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from voyager_analysis.contracts import Payload as _Base
@@ -20,4 +20,5 @@ class Payload(_Base):
     contradicted: list  #: claim ids
     risks: list  #: [{risk, severity, source}], worst first
     top_inputs: list
-    top_inputs_detail: list  #: [{input, ST, output, notebook}]
+    top_inputs_detail: list  #: [{input, ST, output, notebook, basis ("measured"/"assumed"), source}]
+    assumed_top_inputs: list = field(default_factory=list)  #: the top inputs that are still assumptions

@@ -52,6 +52,7 @@ class ConversionAnalysis(Results):
     note: str
     title = "Conversion and revenue: inputs used and where they came from"
     _cache: dict = field(default_factory=dict)
+    assumed: dict = field(default_factory=dict)  #: input -> the range used without a scenario (measured_table)
 
     # --- tables -------------------------------------------------------------------------------------------------
     @property
@@ -72,6 +73,12 @@ class ConversionAnalysis(Results):
         import pandas as pd
 
         return pd.DataFrame([r.as_row() for r in self.resolved.values()]).set_index("input")
+
+    def measured_table(self):
+        """The scenario's measured values next to the ranges used without it (empty unless measured)."""
+        from voyager_analysis.measure import measured_vs_assumed
+
+        return measured_vs_assumed(self.scenario, self.assumed)
 
     def statement(self):
         """One month's revenue statement with infrastructure at the cost model's median."""
@@ -283,6 +290,7 @@ class ConversionAnalysis(Results):
             "draws": self.sim.draws, "seed": self.sim.seed,
             "sensitivity_output": "margin_after_share_pct", "sensitivity": self.sens.to_dict(),
             "top_inputs": self.sens.top_inputs(3),
+            "measured_inputs": {k: dict(v) for k, v in self.measured_table().to_dict(orient="index").items()},
         }
         self._cache["payload"] = out
         return out
@@ -302,9 +310,13 @@ def _sensitivity_problem(model: RevenueModel, scenario, resolved, own, churn: fl
             ranged.update(sensitivity.relative_ranges({name: getattr(model, name)}, {name: (1.0, f.low, f.high)},
                                                       shares=SHARES))
     cf = own["monthly_churn"]
-    ranged.update(sensitivity.relative_ranges({"monthly_churn": churn},
-                                              {"monthly_churn": (point_value(cf), cf.low, cf.high)},
-                                              shares=["monthly_churn"]))
+    over = scenario.overrides.get("monthly_churn")
+    if over is not None and not over.is_point and resolved["monthly_churn"].origin != "parameter":
+        ranged["monthly_churn"] = over
+    else:
+        ranged.update(sensitivity.relative_ranges({"monthly_churn": churn},
+                                                  {"monthly_churn": (point_value(cf), cf.low, cf.high)},
+                                                  shares=["monthly_churn"]))
     i5, i50, i95 = infra
     if i95 > i5:
         ranged["infra_cost_usd"] = Figure(path="cost model", low=i5, high=i95, unit="usd_per_month",
@@ -344,8 +356,9 @@ def conversion_analysis(project, *, scenario=None, users: float = -1, monthly_ch
                               default=point_value(fig), default_origin=fig.source or fig.path,
                               high=1.0 if k in SHARES else float("inf"))
     churn_fig = own["monthly_churn"]
-    resolved["monthly_churn"] = resolve("monthly_churn", monthly_churn, default=point_value(churn_fig), low=1e-9,
-                                        high=1.0, default_origin="point value of its range in conversion.yaml")
+    resolved["monthly_churn"] = resolve("monthly_churn", monthly_churn, overrides=scen.overrides, scenario=scen.name,
+                                        default=point_value(churn_fig), low=1e-9, high=1.0,
+                                        default_origin="point value of its range in conversion.yaml")
     u = resolved["users"].value
     model = RevenueModel(**{k: resolved[k].value for k in REVENUE_ARGS})
     sim = montecarlo.simulate(u, inputs, scenario=scen, draws=draws, seed=seed)
@@ -364,11 +377,19 @@ def conversion_analysis(project, *, scenario=None, users: float = -1, monthly_ch
     fixed = {k: v for k, v in base.items() if k not in problem["names"]}
     func = sensitivity.kwargs_model(revenue.margin_with_churn_pct, problem["names"], users=u, planned_churn=churn,
                                     **fixed)
+    measured = {k: v for k, v in sensitivity.measured_inputs(scen, problem["names"]).items()
+                if k not in resolved or resolved[k].origin != "parameter"}
     sens = sensitivity.analyze(func, problem, base, output_label="margin after the share (%)", n=sobol_n, seed=seed,
-                               note=note, value_format="{:,.5g}")
+                               note=note, value_format="{:,.5g}", measured=measured)
+    assumed = {"monthly_churn": churn_fig}
+    for k in ("pro_conversion", "max_conversion"):
+        f, v = own["sensitivity"][SPREADS[k]], point_value(base_inputs[k])
+        assumed[k] = sensitivity.relative_ranges({k: v}, {k: (1.0, f.low, f.high)}, shares=SHARES).get(k, (v, v))
+    if resolved["monthly_churn"].origin.startswith("scenario"):  # the scenario's range, e.g. a measured one
+        churn_fig = scen.overrides["monthly_churn"]
     return ConversionAnalysis(users=u, scenario=scen, resolved=resolved, model=model, sim=sim, roadmap=roadmap,
                               churn_figure=churn_fig, months=int(months), margin_draws=margin, after_draws=after,
-                              sens=sens, note=note)
+                              sens=sens, note=note, assumed=assumed)
 
 
 __all__ = ["PARAMETERS", "ConversionAnalysis", "conversion_analysis"]

@@ -38,6 +38,9 @@ class RoutingAnalysis(Results):
     scenario: str | None = None
     source: str = ""  #: the metrics file the usage was fitted from
     ranges: dict[str, Any] = field(default_factory=dict)  #: ranged inputs of the sensitivity analysis
+    measured: dict[str, str] = field(default_factory=dict)  #: ranged input -> source, for those measured from data
+    assumed: dict[str, Any] = field(default_factory=dict)  #: input -> the range used without a scenario
+    scenario_obj: Any = None  #: the :class:`~voyager_analysis.scenarios.Scenario`
     what_if: dict[str, float] = field(default_factory=dict)  #: caching/batching shown when the setting is 0
     sobol_n: int = 1024
     seed: int = 0
@@ -104,7 +107,7 @@ class RoutingAnalysis(Results):
         base = {**self.usage, "cache_hit_rate": self.model.cache_hit_rate, "batch_share": self.model.batch_share}
         return sensitivity.analyze(sensitivity.kwargs_model(self._bill, problem["names"]), problem, base,
                                    output_label="Claude bill, USD per month", n=self.sobol_n, seed=self.seed,
-                                   note=self.note)
+                                   note=self.note, measured=self.measured)
 
     # --- the protocol ----------------------------------------------------------------------------------------
     def inputs_frame(self):
@@ -112,6 +115,12 @@ class RoutingAnalysis(Results):
         import pandas as pd
 
         return pd.DataFrame([r.as_row() for r in self.origins]).set_index("input")
+
+    def measured_table(self):
+        """The scenario's measured values next to the ranges used without it (empty unless measured)."""
+        from voyager_analysis.measure import measured_vs_assumed
+
+        return measured_vs_assumed(self.scenario_obj, self.assumed)
 
     def summary(self):
         import pandas as pd
@@ -148,6 +157,7 @@ class RoutingAnalysis(Results):
             "sensitivity_output": "claude_monthly_cost_usd",
             "sensitivity": sens.to_dict() if sens is not None else {},
             "top_inputs": sens.top_inputs(3) if sens is not None else [],
+            "measured_inputs": {k: dict(v) for k, v in self.measured_table().to_dict(orient="index").items()},
         }
 
     # --- the words -------------------------------------------------------------------------------------------
@@ -241,8 +251,8 @@ class RoutingAnalysis(Results):
         second = f", then {st.index[1]} ({st.iloc[1]:.2f}){third}" if len(st) > 1 else ""
         return (f"The bill is most sensitive to **{st.index[0]}** (ST {st.iloc[0]:.2f}){second}. One at a time, "
                 f"{tornado.input.iat[0]} swings the bill by ${tornado.swing.iat[0]:,.0f}/month over its range. "
-                "Inputs the metrics do not record (caching, batching) carry ranges of our own; when they top this "
-                "table, measuring them is worth more than refining the fitted usage. " + sobol.attrs.get("method", "") + ".")
+                + self.sensitivity.basis_markdown() + " An assumption at the top of this table is worth measuring "
+                "(`voyager-analysis measure`) before refining anything else. " + sobol.attrs.get("method", "") + ".")
 
     # --- the figures -----------------------------------------------------------------------------------------
     def plot_cost_curve(self):
@@ -281,15 +291,16 @@ def sensitivity_ranges(usage: dict[str, float], drivers: dict, overrides: dict, 
 def analyse(project, *, scenario: str = "", routing_figures=None, users: float = -1,
             messages_per_user_month: float = -1, input_tokens_per_message: float = -1,
             output_tokens_per_message: float = -1, sonnet_share: float = -1, cache_hit_rate: float = -1,
-            batch_share: float = 0.0, haiku_model: str = "", sonnet_model: str = "", budget_usd: float = -1,
+            batch_share: float = -1, haiku_model: str = "", sonnet_model: str = "", budget_usd: float = -1,
             sobol_n: int = 1024, seed: int = 0) -> RoutingAnalysis:
     """Notebook 04's analysis from a :class:`~voyager_analysis.project.Project` and its parameters.
 
     ``-1`` means: ``users`` the latest month of the metrics; the usage inputs the scenario's value, else the
-    value fitted from the metrics; ``cache_hit_rate`` the scenario's value, else 0 (no caching, as in the
-    metrics); ``budget_usd`` the roadmap's Claude range for the phase of ``users``. ``routing_figures``: the
+    value fitted from the metrics; ``cache_hit_rate`` and ``batch_share`` the scenario's value, else 0 (no caching
+    or batching, as in the metrics); ``budget_usd`` the roadmap's Claude range for the phase of ``users``. ``routing_figures``: the
     ``routing.yaml`` tree (default: the project's).
     """
+    from voyager_analysis.sensitivity import measured_inputs
     from voyager_analysis.usage import usage_drivers
 
     df = project.metrics
@@ -308,18 +319,24 @@ def analyse(project, *, scenario: str = "", routing_figures=None, users: float =
                                                        output_tokens_per_message, sonnet_share))]
     origins.append(resolve("cache_hit_rate", cache_hit_rate, overrides=overrides, scenario=scenario, default=0.0,
                            default_origin="default: no caching", high=1.0))
-    batch = check_parameter("batch_share", batch_share, high=1.0, allow_sentinel=False)
-    origins.append(Resolved("batch_share", batch, "parameter"))
+    origins.append(resolve("batch_share", batch_share, overrides=overrides, scenario=scenario, default=0.0,
+                           default_origin="default: no batching", high=1.0))
     check_parameter("budget_usd", budget_usd)
     values = {r.name: r.value for r in origins}
     usage = {k: values[k] for k in MEASURED}
     model = RoutingModel.from_prices(project.prices, haiku_model or None, sonnet_model or None,
-                                     cache_hit_rate=values["cache_hit_rate"], batch_share=batch)
-    ranges = sensitivity_ranges(usage, drivers, overrides, inputs["cache_hit_rate"], figures["batch_share"])
-    what_if = {"cache_hit_rate": float(inputs["cache_hit_rate"].high), "batch_share": float(figures["batch_share"].high)}
+                                     cache_hit_rate=values["cache_hit_rate"], batch_share=values["batch_share"])
+    batch_figure = overrides.get("batch_share", figures["batch_share"])
+    ranges = sensitivity_ranges(usage, drivers, overrides, inputs["cache_hit_rate"], batch_figure)
+    measured = {k: f"usage fitted from {df.attrs['source']}" for k in MEASURED
+                if k in ranges and not chosen.is_measured(k) and k not in overrides}
+    measured |= measured_inputs(chosen, list(ranges))
+    assumed = {**{k: tuple(drivers[k][1:]) for k in MEASURED}, "cache_hit_rate": project.base_inputs()["cache_hit_rate"],
+               "batch_share": figures["batch_share"]}
+    what_if = {"cache_hit_rate": float(inputs["cache_hit_rate"].high), "batch_share": float(batch_figure.high)}
     return RoutingAnalysis(model=model, users=u.value, usage=usage, origins=origins, roadmap=project.roadmap,
                            budget_usd=float(budget_usd), scenario=scenario or None, source=str(df.attrs["source"]),
-                           ranges=ranges, what_if=what_if,
+                           ranges=ranges, what_if=what_if, measured=measured, assumed=assumed, scenario_obj=chosen,
                            sobol_n=int(check_parameter("sobol_n", sobol_n, low=1, allow_sentinel=False)),
                            seed=int(seed))
 

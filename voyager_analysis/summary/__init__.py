@@ -7,7 +7,9 @@ its typed payload (:mod:`voyager_analysis.contracts`), and returns an :class:`Ex
 - ``claims``: one row per claim of the roadmap with a verdict (:mod:`voyager_analysis.summary.claims`);
 - ``risks``: the biggest risks, money at stake first (:mod:`voyager_analysis.summary.risks`);
 - ``top``: the inputs that matter most, ranked by total-order Sobol' index ST across the notebooks'
-  ``sensitivity`` results (each index is a share of the variance of that notebook's own headline output).
+  ``sensitivity`` results (each index is a share of the variance of that notebook's own headline output), each
+  marked **measured** (its range is an estimate from data, with the source) or **assumed**; the headline names
+  those that are still assumptions.
 
 A notebook that did not run makes its claims read "not run"; the summary degrades row by row.
 """
@@ -46,13 +48,29 @@ def headline(claims, risk_table, top) -> str:
     if len(risk_table):
         parts.append(f"The biggest risk ({risk_table['severity'].iat[0]}): {risk_table['risk'].iat[0]}.")
     if len(top):
-        items = [f"**{r.input}** (ST {r.ST:.2f} of the {r.output})" for r in top.itertuples()]
+        items = [f"**{r.input}** (ST {r.ST:.2f} of the {r.output}; {r.basis})" for r in top.itertuples()]
         parts.append("The inputs that matter most: " + ", ".join(items) + ".")
+        parts.append(assumptions_sentence(top))
     not_run = claims[claims["verdict"] == NOT_RUN]
     if len(not_run):
         parts.append(f"{len(not_run)} claim(s) could not be checked because their notebook did not run or lacks the "
                      "result.")
     return " ".join(parts)
+
+
+def assumed_top_inputs(top) -> list[str]:
+    """The inputs among ``top`` (:func:`top_inputs`) that are still assumptions, in rank order."""
+    return [str(r.input) for r in top.itertuples() if r.basis != "measured"]
+
+
+def assumptions_sentence(top) -> str:
+    """Which of the inputs that matter most are still assumptions (and how to measure them)."""
+    assumed = assumed_top_inputs(top)
+    if not assumed:
+        return "Each of them is measured from data."
+    return (f"Still assumptions among them: {', '.join(f'**{a}**' for a in assumed)}; "
+            "`voyager-analysis measure --events SOURCE --out data/scenarios/measured.yaml` then "
+            "`voyager-analysis report --scenario measured` replaces those the events record with estimates.")
 
 
 def risks_markdown(risk_table) -> str:
@@ -61,12 +79,14 @@ def risks_markdown(risk_table) -> str:
 
 
 def top_inputs_markdown(top) -> str:
-    """The top inputs as a numbered Markdown list: input, ST (with its confidence half-width), output, notebook."""
+    """The top inputs as a numbered Markdown list: input, ST (with its confidence half-width), output, notebook,
+    and whether the input is measured (with its source) or assumed."""
     lines = []
     for r in top.itertuples():
         conf = _num(r.ST_conf)
+        basis = f"**measured** ({r.source})" if r.basis == "measured" else "**assumed**"
         lines.append(f"{r.rank}. **{r.input}**: ST {r.ST:.2f}" + (f" ± {conf:.2f}" if conf is not None else "")
-                     + f" of the {r.output} ({r.notebook})")
+                     + f" of the {r.output} ({r.notebook}); {basis}")
     return "\n".join(lines)
 
 
@@ -142,8 +162,9 @@ class ExecutiveSummary(Results):
             "contradicted": c.loc[c["verdict"] == CONTRADICTED, "id"].tolist(),
             "risks": [{"risk": r.risk, "severity": r.severity, "source": r.source} for r in self.risks.itertuples()],
             "top_inputs": self.top["input"].tolist(),
-            "top_inputs_detail": [{"input": r.input, "ST": r.ST, "output": r.output, "notebook": r.notebook}
-                                  for r in self.top.itertuples()],
+            "top_inputs_detail": [{"input": r.input, "ST": r.ST, "output": r.output, "notebook": r.notebook,
+                                   "basis": r.basis, "source": r.source or None} for r in self.top.itertuples()],
+            "assumed_top_inputs": assumed_top_inputs(self.top),
         }
 
 
@@ -159,5 +180,5 @@ def summarise(roadmap, run_dir: str = "", *, n_inputs: int = 3, reports_dir=None
 __all__ = ["HOLDS", "CONTRADICTED", "MIXED", "NOT_RUN", "VERDICTS", "REL_TOL", "OUTPUT_LABELS", "CLAIMS", "RISK_ORDER",
            "SEVERITIES", "SEVERITY_RULES", "VERDICT_COLORS", "Run", "latest_run_dir", "resolve_run_dir",
            "collect_results", "expected_notebooks", "run_label", "notebook", "get", "claims_table", "risks",
-           "sensitivity_rows", "top_inputs", "headline", "risks_markdown", "top_inputs_markdown", "sources_markdown",
+           "sensitivity_rows", "top_inputs", "assumed_top_inputs", "assumptions_sentence", "headline", "risks_markdown", "top_inputs_markdown", "sources_markdown",
            "ExecutiveSummary", "summarise"]

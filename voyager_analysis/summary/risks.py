@@ -174,8 +174,9 @@ def risks(results: Mapping[str, Any], roadmap):
 # --- the inputs that matter most ----------------------------------------------------------------------------------
 
 def sensitivity_rows(results: Mapping[str, Mapping]):
-    """Every Sobol' index in the results: ``input, ST, ST_conf, S1, S1_conf, output, notebook`` (one row per
-    notebook and input; entries without a numeric ST are skipped)."""
+    """Every Sobol' index in the results: ``input, ST, ST_conf, S1, S1_conf, output, notebook, basis, source``
+    (one row per notebook and input; entries without a numeric ST are skipped). ``basis`` is "measured" (with the
+    ``source``) or "assumed"; results written before inputs were marked count as assumed, as they were."""
     import pandas as pd
 
     rows = []
@@ -193,8 +194,11 @@ def sensitivity_rows(results: Mapping[str, Mapping]):
                 continue
             rows.append({"input": str(name), "ST": st, "ST_conf": _num(get(idx, "ST_conf")),
                          "S1": _num(get(idx, "S1")), "S1_conf": _num(get(idx, "S1_conf")),
-                         "output": OUTPUT_LABELS.get(output, output), "notebook": stem})
-    return pd.DataFrame(rows, columns=["input", "ST", "ST_conf", "S1", "S1_conf", "output", "notebook"])
+                         "output": OUTPUT_LABELS.get(output, output), "notebook": stem,
+                         "basis": "measured" if get(idx, "basis") == "measured" else "assumed",
+                         "source": str(get(idx, "source") or "")})
+    return pd.DataFrame(rows, columns=["input", "ST", "ST_conf", "S1", "S1_conf", "output", "notebook", "basis",
+                                       "source"])
 
 
 def top_inputs(results: Mapping[str, Mapping], n: int = 3):
