@@ -123,6 +123,23 @@ def paying_share_estimates(subscribers: Mapping[str, float], active_users: float
             for tier, n in subscribers.items()}
 
 
+def events_label(source) -> str:
+    """How a measured scenario names its events: a URL with any password removed, else a path relative to the
+    working directory or the repository (:func:`~voyager_analysis.errors.display_path`), else relative to the
+    working directory (``../``): never an absolute path, which would tie the scenario to one machine."""
+    import os
+
+    from voyager_analysis.errors import display_path
+
+    text = str(source)
+    if "://" in text:
+        from voyager_analysis.sources.engines import redact_url
+
+        return redact_url(text)
+    shown = display_path(text)
+    return shown if not os.path.isabs(shown) else os.path.relpath(shown).replace(os.sep, "/")
+
+
 def measured_scenario(estimates: Mapping[str, Measured], *, events: str, measured_on: str,
                       description: str | None = None) -> dict:
     """The scenario (a plain mapping, ready for YAML) whose overrides are ``estimates``."""
@@ -180,5 +197,5 @@ def write_scenario(path, scenario: Mapping) -> None:
     write_text_atomic(path, header + yaml.safe_dump(dict(scenario), sort_keys=False, width=110))
 
 
-__all__ = ["Measured", "UNITS", "USAGE_MONTHS", "churn_estimate", "measured_scenario", "measured_vs_assumed", "paying_share_estimates",
+__all__ = ["Measured", "UNITS", "USAGE_MONTHS", "churn_estimate", "events_label", "measured_scenario", "measured_vs_assumed", "paying_share_estimates",
            "usage_estimates", "view_estimates", "write_scenario"]

@@ -344,7 +344,7 @@ def analyse(project, *, scenario: str = "", archival_figures=None, horizon_month
     scenario_of = {k: overrides[MODEL_INPUT_OF.get(k, k)] for k in defaults if MODEL_INPUT_OF.get(k, k) in overrides}
     origins = [resolve(k, p.get(k, -1), default=d, default_origin=o,
                        overrides={k: scenario_of[k]} if k in scenario_of else None,
-                       scenario=scenario) for k, (d, o) in defaults.items()]
+                       scenario=chosen.name) for k, (d, o) in defaults.items()]
     drivers = usage_drivers(df)
     origins.append(Resolved("new_gb_per_user_month", float(drivers["new_gb_per_user_month"][0]),
                             f"fitted from {df.attrs['source']}"))

@@ -20,7 +20,7 @@ def run(args) -> int:
     from voyager_analysis.cohorts.analysis import analyse_events
 
     res = analyse_events(args.events, as_of=args.as_of, engine=args.engine, schema=args.schema,
-                         memory_limit=args.memory_limit, churn_tiers=("pro",))
+                         memory_limit=args.memory_limit, churn_tiers=("pro",), label=measure.events_label(args.events))
     measured_on = dt.datetime.now(dt.timezone.utc).date().isoformat()
     scenario = measure.measured_scenario(res.measured, events=res.events, measured_on=measured_on)
     scenario["source"]["events_as_of"] = res.as_of.isoformat()

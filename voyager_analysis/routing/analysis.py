@@ -313,13 +313,13 @@ def analyse(project, *, scenario: str = "", routing_figures=None, users: float =
     u = resolve("users", users, default=float(df["users"].iat[-1]), default_origin="latest month of metrics")
     if u.value == 0:
         raise InputError("parameter users: must be > 0 (or -1 for the latest month of metrics_path)")
-    origins = [u] + [resolve(name, value, overrides=overrides, scenario=scenario, default=drivers[name][0],
+    origins = [u] + [resolve(name, value, overrides=overrides, scenario=chosen.name, default=drivers[name][0],
                              default_origin=fitted, high=1.0 if name in SHARES else np.inf)
                      for name, value in zip(MEASURED, (messages_per_user_month, input_tokens_per_message,
                                                        output_tokens_per_message, sonnet_share))]
-    origins.append(resolve("cache_hit_rate", cache_hit_rate, overrides=overrides, scenario=scenario, default=0.0,
+    origins.append(resolve("cache_hit_rate", cache_hit_rate, overrides=overrides, scenario=chosen.name, default=0.0,
                            default_origin="default: no caching", high=1.0))
-    origins.append(resolve("batch_share", batch_share, overrides=overrides, scenario=scenario, default=0.0,
+    origins.append(resolve("batch_share", batch_share, overrides=overrides, scenario=chosen.name, default=0.0,
                            default_origin="default: no batching", high=1.0))
     check_parameter("budget_usd", budget_usd)
     values = {r.name: r.value for r in origins}
