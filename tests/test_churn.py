@@ -124,3 +124,49 @@ def test_bad_input_one_line():
         churn.churn_from_subscriptions(subs[subs["tier"] == "pro"], "2026-01-01")
     with pytest.raises(InputError, match="--as-of"):
         churn.churn_from_subscriptions(subs, "yesterday-ish")
+
+
+def test_geometric_churn_by_hand_and_by_recovery():
+    # lifetimes 1 (churned), 2 (censored), 3 (churned): D = 2 churned, F = 0 + 2 + 2 = 4 survived periods,
+    # theta = 2 / 6; over a 1-period horizon the matched churn is theta / (1 - (1 - theta)) = 1
+    est, low, high = churn.geometric_churn([1, 2, 3], [True, False, True], horizon_months=1)
+    assert est == pytest.approx(1.0)
+    est, low, high = churn.geometric_churn([1, 2, 3], [True, False, True], horizon_months=2)
+    assert est == pytest.approx((1 / 3) / (1 - (2 / 3) ** 2)) and low < est < high
+    # counts weight the rows like repeated rows
+    assert churn.geometric_churn([1, 3], [True, True], [2, 1]) == pytest.approx(
+        churn.geometric_churn([1, 1, 3], [True, True, True]))
+    # geometric lifetimes at theta = 0.08, censored at a uniform follow-up: the truth is in the 95% interval in
+    # at least 18 of 20 seeds
+    theta, horizon, hits = 0.08, churn.HORIZON_MONTHS, 0
+    truth = theta / (1 - (1 - theta) ** horizon)
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        life = rng.geometric(theta, 2000)
+        follow = rng.integers(1, 30, 2000)
+        est, low, high = churn.geometric_churn(np.minimum(life, follow), life <= follow, horizon_months=horizon)
+        hits += low <= truth <= high
+    assert hits >= 18
+
+
+def test_churn_on_the_geometric_ridge_does_not_depend_on_row_order():
+    """Constant churn (no heterogeneity): the sBG's maximum is on its geometric limit, where the optimiser's end
+    point is arbitrary; the monthly churn then comes from the geometric model and every row order agrees."""
+    rng = np.random.default_rng(5)
+    life = rng.geometric(0.08, 3000)
+    follow = rng.integers(1, 20, 3000)
+    frame = pd.DataFrame({"tier": "pro", "periods": np.minimum(life, follow), "churned": life <= follow})
+    frame = frame.groupby(["tier", "periods", "churned"], as_index=False).size().rename(columns={"size": "count"})
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        runs = [churn.churn_by_tier(f, as_of="2026-01-01", tiers=("pro",)).tiers["pro"]
+                for f in (frame, frame.iloc[::-1], frame.sample(frac=1, random_state=2))]
+    geometric = [t for t in runs if t.monthly_churn_model == "geometric"]
+    expected = churn.geometric_churn(frame["periods"], frame["churned"], frame["count"])
+    for t in geometric:
+        assert t.monthly_churn == pytest.approx(expected)
+    for t in runs:  # whichever model gave it, the interval is finite and holds the truth
+        truth = 0.08 / (1 - 0.92 ** churn.HORIZON_MONTHS)
+        assert all(np.isfinite(t.monthly_churn)) and t.monthly_churn[1] <= truth <= t.monthly_churn[2]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from voyager_analysis import churn
+from voyager_analysis import churn, config
 from voyager_analysis.cohorts import conversion, retention
 from voyager_analysis.errors import InputError
 from voyager_analysis.sources import cohort_queries as q
@@ -155,12 +155,14 @@ def test_measure_writes_a_scenario_with_sources(events, cli, tmp_path):
     r = cli("measure", "--events", str(root / "pq"), "--out", str(out), "--json")
     assert r.returncode == 0, r.stderr
     sc = yaml.safe_load(out.read_text())
-    assert sc["source"]["events"] == str(root / "pq") and sc["source"]["by"] == "voyager-analysis measure"
+    events = sc["source"]["events"]  # relative (never absolute), naming the same folder
+    assert not events.startswith("/") and (config.ROOT / events).resolve() == (root / "pq").resolve()  # the CLI ran there
+    assert sc["source"]["by"] == "voyager-analysis measure"
     for name in ("messages_per_user_month", "input_tokens_per_message", "output_tokens_per_message", "sonnet_share",
                  "cache_hit_rate", "batch_share", "pro_conversion", "max_conversion", "monthly_churn",
                  "storage_gb_per_user"):
         fig = sc["overrides"][name]
-        assert fig["low"] <= fig.get("mode", fig["low"]) <= fig["high"] and str(root / "pq") in fig["source"]
+        assert fig["low"] <= fig.get("mode", fig["low"]) <= fig["high"] and f"events {events};" in fig["source"]
     # The synthetic company's Claude mix is recovered: 35% Sonnet, 5% batch, cache reads 40% of messages x
     # 2000 tokens over 1100 + 0.4 x 2000 + 0.1 x 1500 input tokens per message.
     truth = {"sonnet_share": 0.35, "batch_share": 0.05, "cache_hit_rate": 800 / 2050,

@@ -17,6 +17,11 @@ Per tier (:func:`churn_by_tier`):
   subscribers after ``horizon_months`` of constant inflow as the fitted sBG does
   (:func:`voyager_analysis.stats.survival.sbg_equivalent_churn`), with a delta-method interval. A constant
   churn cannot match the sBG at every horizon: heterogeneity makes early churn higher and later churn lower.
+  When the data show no heterogeneity, the sBG's maximum sits on its geometric limit (alpha, beta -> infinity
+  at a fixed ratio): the likelihood is flat along that ridge, the information matrix singular and the optimiser's
+  end point arbitrary (it depends even on the order of the rows). ``monthly_churn`` then comes from the
+  geometric model itself (:func:`geometric_churn`: constant churn by maximum likelihood with censoring, Wald
+  interval on the logit scale), which is that limit; ``monthly_churn_model`` says which model gave it.
 """
 
 from __future__ import annotations
@@ -113,6 +118,7 @@ class TierChurn:
     monthly_churn: Any  #: (estimate, low, high) or Missing
     median_lifetime_months: Any
     mean_lifetime_months: Any
+    monthly_churn_model: str = "sBG"  #: "sBG", or "geometric" when the sBG sits on its geometric limit
 
     def payload(self) -> dict:
         churn = self.monthly_churn
@@ -121,6 +127,7 @@ class TierChurn:
                 "sbg": self.sbg.to_dict() if not isinstance(self.sbg, Missing) else self.sbg,
                 "monthly_churn": churn if isinstance(churn, Missing)
                 else dict(zip(("estimate", "low", "high"), churn)),
+                "monthly_churn_model": self.monthly_churn_model,
                 "median_lifetime_months": self.median_lifetime_months,
                 "mean_lifetime_months": self.mean_lifetime_months}
 
@@ -164,6 +171,36 @@ class Churn(Results):
         return survival_by_tier(curves, note=f"Subscriptions as of {self.as_of}; {self.method}.")
 
 
+def geometric_churn(periods, churned, counts=None, *, horizon_months: int = HORIZON_MONTHS,
+                    level: float = 0.95) -> tuple[float, float, float]:
+    """(estimate, low, high) of the monthly churn under a constant per-period churn theta (the geometric model,
+    the sBG's limit without heterogeneity), by maximum likelihood with right censoring.
+
+    A churned lifetime of t periods contributes ``(1 - theta)^(t - 1) theta``, a censored one ``(1 - theta)^t``,
+    so ``theta = D / (D + F)`` with D churned and F the survived periods; Wald interval on the logit scale from
+    the observed information ``D / theta^2 + F / (1 - theta)^2``. Mapped to the same horizon-matched churn as
+    the sBG (``theta / (1 - (1 - theta)^H)``, increasing in theta)."""
+    from scipy.stats import norm
+
+    t = np.asarray(periods, dtype=float)
+    d = np.asarray(churned, dtype=bool)
+    w = np.ones(t.size) if counts is None else np.asarray(counts, dtype=float)
+    n_churned = float(w[d].sum())
+    survived = float((w[d] * (t[d] - 1)).sum() + (w[~d] * t[~d]).sum())
+    if n_churned == 0 or survived == 0:
+        raise ConvergenceError("the geometric churn needs churned and surviving periods")
+    theta = n_churned / (n_churned + survived)
+    se_logit = math.sqrt(1.0 / (n_churned / theta ** 2 + survived / (1 - theta) ** 2)) / (theta * (1 - theta))
+    z = float(norm.ppf(0.5 + level / 2))
+    logit = math.log(theta / (1 - theta))
+
+    def matched(x: float) -> float:
+        return x / (1 - (1 - x) ** int(horizon_months))
+
+    low, high = (1 / (1 + math.exp(-(logit + k * z * se_logit))) for k in (-1, 1))
+    return matched(theta), matched(low), matched(high)
+
+
 def tier_churn(tier: str, periods, churned, counts=None, *, horizon_months: int = HORIZON_MONTHS,
                level: float = 0.95) -> TierChurn:
     """:class:`TierChurn` of one tier's durations (whole periods) and churn flags (optionally weighted)."""
@@ -178,8 +215,11 @@ def tier_churn(tier: str, periods, churned, counts=None, *, horizon_months: int 
         reason = Missing(f"no sBG fit for {tier}: {exc}")
         return TierChurn(tier, int(w.sum()), int(w[churned].sum()), km, reason, reason, reason, reason)
     mean = fit.mean_lifetime()
+    monthly, model = fit.equivalent_churn(horizon_months), "sBG"
+    if not all(math.isfinite(x) for x in monthly):  # on the geometric ridge: the limit model gives the churn
+        monthly, model = geometric_churn(periods, churned, w, horizon_months=horizon_months, level=level), "geometric"
     return TierChurn(tier=tier, n=int(w.sum()), churned=int(w[churned].sum()), kaplan_meier=km, sbg=fit,
-                     monthly_churn=fit.equivalent_churn(horizon_months),
+                     monthly_churn=monthly, monthly_churn_model=model,
                      median_lifetime_months=fit.median_lifetime(),
                      mean_lifetime_months=mean if math.isfinite(mean)
                      else Missing("alpha <= 1: the sBG's mean lifetime is infinite"))
@@ -210,4 +250,5 @@ def churn_from_subscriptions(subscriptions, as_of=None, **kwargs) -> Churn:
 
 
 __all__ = ["Churn", "HORIZON_MONTHS", "TIERS", "TierChurn", "churn_by_tier", "churn_from_subscriptions",
+           "geometric_churn",
            "periods_paid", "subscription_periods", "tier_churn", "utc_timestamp", "whole_months"]

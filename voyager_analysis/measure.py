@@ -101,9 +101,13 @@ def churn_estimate(churn_result, tier: str = "pro") -> Measured:
     if not isinstance(t.monthly_churn, tuple):
         raise InputError(f"measure: no churn estimate for {tier}: {t.monthly_churn.reason}")
     est, low, high = t.monthly_churn
-    return Measured("monthly_churn", est, low, high,
-                    f"constant churn matching a shifted-beta-geometric fit ({tier}, maximum likelihood) over "
-                    f"{churn_result.horizon_months} months of inflow; delta-method interval")
+    if getattr(t, "monthly_churn_model", "sBG") == "geometric":
+        how = (f"constant churn of a geometric fit ({tier}, maximum likelihood; the shifted-beta-geometric fit sits on "
+               f"its geometric limit) over {churn_result.horizon_months} months of inflow; Wald interval on the logit")
+    else:
+        how = (f"constant churn matching a shifted-beta-geometric fit ({tier}, maximum likelihood) over "
+               f"{churn_result.horizon_months} months of inflow; delta-method interval")
+    return Measured("monthly_churn", est, low, high, how)
 
 
 def view_estimates(decay) -> dict[str, Measured]:

@@ -15,7 +15,9 @@ aggregated rows leave the engine:
 * :func:`latest_event_time` — the default ``as_of``.
 
 Whole calendar months between two instants are computed from their fields (year, month, then day and time
-of the month), so DuckDB and PostgreSQL agree with each other and with pandas.
+of the month), so DuckDB, PostgreSQL and Spark agree with each other and with pandas; every frame comes back in
+a fixed row order (``ORDER BY`` or a sort), whatever the engine; ages in seconds use DuckDB's ``EPOCH(ts)``,
+which SQLGlot writes as PostgreSQL's ``DATE_PART('epoch', ts)`` and Spark's ``UNIX_TIMESTAMP(ts)``.
 """
 
 from __future__ import annotations
@@ -143,7 +145,8 @@ SELECT tier, periods, churned, COUNT(*) FROM (
          CASE WHEN {churned} THEN {_periods_paid('started_at', 'ended_at')}
               ELSE {_whole_months('started_at', at)} END AS periods
   FROM subscriptions WHERE started_at <= {at}) AS s
-GROUP BY tier, periods, churned"""
+GROUP BY tier, periods, churned
+ORDER BY tier, periods, churned"""
     out = _frame(engine.rows(sql, table="subscriptions"), ["tier", "periods", "churned", "count"])
     if out.empty:
         first = engine.rows(staged(engine, ["subscriptions"]) + "SELECT MIN(started_at) FROM subscriptions",
@@ -170,7 +173,8 @@ SELECT tier, periods, converted, COUNT(*) FROM (
   LEFT JOIN (SELECT user_id, tier, MIN(started_at) AS first_at FROM subscriptions GROUP BY user_id, tier) AS f
     ON f.user_id = u.user_id AND f.tier = t.tier
   WHERE u.signed_up_at < {at}) AS x
-GROUP BY tier, periods, converted"""
+GROUP BY tier, periods, converted
+ORDER BY tier, periods, converted"""
     out = _frame(engine.rows(sql, table="users"), ["tier", "periods", "converted", "count"])
     return out.astype({"periods": "int64", "converted": bool, "count": "int64"})
 
@@ -180,7 +184,7 @@ def view_bins(engine, as_of):
     ``conversations``, ``views``, ``views_sq``."""
     _require(engine, "conversations")
     at = _ts(as_of)
-    age = f"(EXTRACT(EPOCH FROM {at}) - EXTRACT(EPOCH FROM created_at)) / {SECONDS_PER_MONTH}"
+    age = f"(EPOCH({at}) - EPOCH(created_at)) / {SECONDS_PER_MONTH}"  # -> DATE_PART('epoch', ..), UNIX_TIMESTAMP(..)
     sql = staged(engine, ["conversations"]) + f"""
 SELECT FLOOR({age}) + 0.5 AS age, COUNT(*), SUM(view_count), SUM(CAST(view_count AS DOUBLE) * view_count)
 FROM conversations WHERE created_at < {at}
