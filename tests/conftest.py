@@ -1,4 +1,5 @@
-"""Shared fixtures: the shipped inputs, loaded once per session, and a helper to run the CLI."""
+"""Shared fixtures: the shipped inputs, loaded once per session, a helper to run the CLI, and one throw-away
+PostgreSQL cluster per test session (``pg``) shared by every PostgreSQL test."""
 
 from __future__ import annotations
 
@@ -66,3 +67,29 @@ def run_cli_in_process(*args: str, cwd: Path | None = None) -> subprocess.Comple
 def cli():
     """The command line, run in-process (see :func:`run_cli_in_process`); use :func:`run_cli` for a subprocess."""
     return run_cli_in_process
+
+
+@pytest.fixture(scope="session")
+def pg(request):
+    """A running throw-away PostgreSQL cluster (:mod:`pg_cluster`), one per test session: yields
+    ``(url, admin)`` where ``url(db)`` is a connection URL with the planted password
+    (``pg_cluster.PLANTED_PASSWORD``, which no output may contain) and ``admin(db)`` an autocommit connection.
+    Skipped when the server cannot start, except under ``CI``, where that fails the tests."""
+    import pg_cluster
+
+    if os.environ.get("CI"):
+        import psycopg
+    else:
+        psycopg = pytest.importorskip("psycopg")
+    try:
+        url, stop = pg_cluster.start(pg_cluster.PLANTED_PASSWORD, pg_cluster.PORT)
+    except RuntimeError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL tests must run in CI: {exc}")
+        pytest.skip(str(exc))
+    request.addfinalizer(stop)
+
+    def admin(db="postgres"):
+        return psycopg.connect(url(db), autocommit=True)
+
+    yield url, admin

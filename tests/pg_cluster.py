@@ -10,6 +10,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+#: The tests' cluster password, planted so that a test can check that no output ever contains it.
+PLANTED_PASSWORD = "s3cr3t-Planted-pw"
+#: Port of the tests' cluster (a Unix socket in its temporary folder; nothing listens on TCP).
+PORT = 54329
+
 
 def bindir() -> Path | None:
     try:

@@ -1,4 +1,4 @@
-"""PostgreSQL: the same metrics, computed inside a REAL server (a throw-away cluster per test session).
+"""PostgreSQL: the same metrics, computed inside a REAL server (the session's throw-away cluster, ``pg`` in conftest).
 
 The cluster is created with ``initdb`` in a temporary folder, listens only on a Unix socket there, runs as
 the ``postgres`` user when the tests run as root, and is stopped at the end. Events are loaded with
@@ -7,7 +7,6 @@ the ``postgres`` user when the tests run as root, and is stopped at the end. Eve
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,29 +14,7 @@ import pytest
 import pg_cluster
 from sources_tiny import TINY, assert_matches_expected, example_events_folder  # noqa: F401 (fixture)
 
-PASSWORD = "s3cr3t-Planted-pw"  # planted: no output may ever contain it
-PORT = 54329
-
-
-@pytest.fixture(scope="session")
-def pg(request):
-    """A running throw-away cluster: yields ``(url, admin)``; stopped and deleted at session end."""
-    if os.environ.get("CI"):
-        import psycopg
-    else:
-        psycopg = pytest.importorskip("psycopg")
-    try:
-        url, stop = pg_cluster.start(PASSWORD, PORT)
-    except RuntimeError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL tests must run in CI: {exc}")
-        pytest.skip(str(exc))
-    request.addfinalizer(stop)
-
-    def admin(db="postgres"):
-        return psycopg.connect(url(db), autocommit=True)
-
-    yield url, admin
+PASSWORD = pg_cluster.PLANTED_PASSWORD  # planted: no output may ever contain it (the `pg` fixture: conftest.py)
 
 
 def test_tiny_events_give_the_hand_counted_metrics_in_postgres(pg):
