@@ -123,7 +123,11 @@ def test_retention_identical_on_spark_and_duckdb(spark, example_events_folder, c
     assert json.loads(on_spark.stdout) == json.loads(on_duckdb.stdout)
 
 
-def test_churn_and_conversion_inputs_identical_on_spark_and_duckdb(spark, example_events_folder):  # noqa: F811
+def test_churn_conversion_and_view_inputs_identical_on_spark_and_duckdb(spark, example_events_folder, cli):  # noqa: F811
+    """Same rows in the same order (the queries fix it), so the fitted churn is identical too; view ages use the
+    portable epoch (DuckDB's EPOCH, Spark's UNIX_TIMESTAMP)."""
+    import json
+
     import pandas as pd
 
     from voyager_analysis.sources import cohort_queries as q
@@ -133,9 +137,13 @@ def test_churn_and_conversion_inputs_identical_on_spark_and_duckdb(spark, exampl
     for name in ("duckdb", "spark"):
         with open_engine(example_events_folder, engine=name) as eng:
             as_of = q.latest_event_time(eng)
-            got[name] = [as_of] + [f(eng, as_of).pipe(lambda d: d.sort_values(list(d.columns)).reset_index(drop=True))
-                                   for f in (q.subscription_durations, q.conversion_durations)]
+            got[name] = [as_of] + [f(eng, as_of) for f in (q.subscription_durations, q.conversion_durations,
+                                                           q.view_bins)]
     assert got["spark"][0] == got["duckdb"][0]
     for a, b in zip(got["spark"][1:], got["duckdb"][1:]):
         assert len(a) > 5
         pd.testing.assert_frame_equal(a, b, check_exact=True, check_dtype=False)
+    on_duckdb = cli("churn", "--events", str(example_events_folder), "--json")
+    on_spark = cli("churn", "--events", str(example_events_folder), "--engine", "spark", "--json")
+    assert on_duckdb.returncode == on_spark.returncode == 0, on_spark.stderr
+    assert json.loads(on_spark.stdout) == json.loads(on_duckdb.stdout)
