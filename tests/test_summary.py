@@ -421,6 +421,11 @@ def test_top_inputs_say_which_are_measured_and_which_are_still_assumptions(tmp_p
     text = summary.headline(summary.claims_table(res, roadmap), summary.risks(res, roadmap),
                             summary.top_inputs(res, n=3))
     assert "Each of them is measured from data." in text and "Still assumptions" not in text
+    from voyager_analysis.plots.summary import sensitivity_ranking_chart
+
+    labels = [t.get_text() for t in sensitivity_ranking_chart(summary.sensitivity_rows(res)).axes[0].get_yticklabels()]
+    assert any(lab.startswith("d ") and lab.endswith("; assumed)") for lab in labels)  # 06's d kept no basis
+    assert any(lab.startswith("b ") and lab.endswith("; measured)") for lab in labels)
     # the payload carries the basis; an old payload without the new field still parses
     run = tmp_path / "run"
     run.mkdir()
