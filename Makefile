@@ -4,6 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 CLI    := $(VENV)/bin/voyager-analysis
+EXAMPLE_EVENTS := data/events/example/truth.json
 
 .DEFAULT_GOAL := help
 .PHONY: help env report test test-fast bench lab example-data clean
@@ -19,10 +20,10 @@ $(STAMP): pyproject.toml
 
 env: $(STAMP) ## create .venv and install the package with its extras (lab, test, postgres, spark)
 
-report: $(STAMP) ## run every notebook on the shipped data; write reports/<run-id>/*.html and reports/index.html
+report: $(STAMP) $(EXAMPLE_EVENTS) ## run every notebook on the shipped data; write reports/<run-id>/*.html and reports/index.html
 	$(CLI) report
 
-test: $(STAMP) ## the whole suite: unit, CLI and papermill tests, then nbval over every notebook
+test: $(STAMP) $(EXAMPLE_EVENTS) ## the whole suite: unit, CLI and papermill tests, then nbval over every notebook
 	$(PY) -m pytest tests
 	$(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks
 
@@ -35,7 +36,11 @@ bench: $(STAMP) ## benchmarks: vectorised Monte Carlo vs loop, report time vs em
 lab: $(STAMP) ## open JupyterLab on notebooks/ with the package importable
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
-example-data: $(STAMP) ## regenerate data/metrics/example_monthly.csv (synthetic, seeded)
+example-data: $(STAMP) ## regenerate the synthetic company: data/events/example, data/bills/example, data/metrics/example_monthly.csv
+	$(CLI) example-data
+
+# the synthetic company's events and bills (gitignored, ~30 s): generated from the seed when absent
+$(EXAMPLE_EVENTS): | $(STAMP)
 	$(CLI) example-data
 
 clean: ## remove generated files (reports/, caches); keeps .venv

@@ -79,7 +79,7 @@ def test_join_bills_replaces_billed_months_only_and_load_metrics_accepts_the_res
     assert m.loc["2025-10", "cost_claude_usd"] == before.loc["2025-10", "cost_claude_usd"]  # not billed: kept
     assert m.loc["2025-09", "cost_stripe_usd"] == before.loc["2025-09", "cost_stripe_usd"]  # Stripe: August only
     assert m.loc["2025-08", "gross_revenue_usd"] == pytest.approx(1980.0)
-    assert math.isnan(m.loc["2025-09", "gross_revenue_usd"])
+    assert m.loc["2025-09", "gross_revenue_usd"] == before.loc["2025-09", "gross_revenue_usd"]  # not billed: kept
     assert joined.attrs["billed"] == {"cost_claude_usd": ["2025-08", "2025-09"], "cost_stripe_usd": ["2025-08"],
                                       "gross_revenue_usd": ["2025-08"]}
     path = tmp_path / "metrics.csv"

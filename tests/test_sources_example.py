@@ -78,38 +78,50 @@ def test_generating_parameters_are_recovered_from_the_events(example_events_fold
 
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
-SHIPPED_EVENTS = ROOT / "data" / "events" / "example"
-
-#: The lead sets this to the metrics file once ``data/metrics/example_monthly.csv`` is derived from the shipped
-#: events (issue 13's switch); until then the equality test below is skipped.
-SHIPPED_METRICS_DERIVED_FROM_EVENTS = None  # e.g. ROOT / "data" / "metrics" / "example_monthly.csv"
+SHIPPED_METRICS = ROOT / "data" / "metrics" / "example_monthly.csv"
 
 
-def test_shipped_event_set_is_what_the_seeded_generator_writes(tmp_path):
-    import pandas as pd
+@pytest.fixture(scope="module")
+def company(tmp_path_factory):
+    """The synthetic company regenerated from its seed by the one command (about 30 s and 3.5 GB)."""
+    from conftest import run_cli
 
-    from voyager_analysis.sources.derive import derive_metrics
-    from voyager_analysis.sources.example_events import write_example_events
-
-    write_example_events(tmp_path / "fresh")
-    shipped = json.loads((SHIPPED_EVENTS / "truth.json").read_text())
-    assert shipped == json.loads((tmp_path / "fresh" / "truth.json").read_text())
-    assert shipped["label"].startswith("SYNTHETIC")
-    pd.testing.assert_frame_equal(derive_metrics(SHIPPED_EVENTS), derive_metrics(tmp_path / "fresh"), check_exact=True)
+    out = tmp_path_factory.mktemp("company")
+    r = run_cli("example-data", "--out", str(out / "metrics.csv"), "--events", str(out / "events"),
+                "--bills", str(out / "bills"))
+    assert r.returncode == 0, r.stderr
+    assert "SYNTHETIC" not in r.stderr and "synthetic" in r.stdout
+    return out
 
 
-@pytest.mark.skipif(SHIPPED_METRICS_DERIVED_FROM_EVENTS is None,
-                    reason="the shipped metrics are not yet derived from data/events/example (lead's switch)")
-def test_shipped_metrics_are_derived_from_the_shipped_events():
+@pytest.mark.slow
+def test_shipped_metrics_are_what_example_data_writes(company):
+    shipped = SHIPPED_METRICS.read_bytes()
+    assert shipped.startswith(b"# SYNTHETIC EXAMPLE DATA")
+    assert (company / "metrics.csv").read_bytes() == shipped, "regenerate with `make example-data` and commit"
+    truth = json.loads((company / "events" / "truth.json").read_text())
+    assert truth["label"].startswith("SYNTHETIC") and truth["rows"]["users"] == truth["truth"]["n_users"]
+
+
+@pytest.mark.slow
+def test_shipped_metrics_are_derived_from_the_events_and_bills(company, cli, tmp_path):
+    """Usage columns = derive(events); cost and revenue columns = the bills (through ``derive --bills``);
+    ops columns = the labelled synthetic ops model at the derived users."""
     import numpy as np
 
-    from voyager_analysis.metrics import load_metrics
-    from voyager_analysis.sources.derive import DERIVED_COLUMNS, derive_metrics
+    from voyager_analysis.metrics import COST_COLUMNS, example_ops, load_metrics
+    from voyager_analysis.sources.derive import DERIVED_COLUMNS
 
-    shipped = load_metrics(SHIPPED_METRICS_DERIVED_FROM_EVENTS)
-    derived = derive_metrics(SHIPPED_EVENTS)
-    cols = [c for c in DERIVED_COLUMNS if c in shipped.columns and c != "month"]
-    assert {"users", "messages", "input_tokens", "storage_gb"} <= set(cols)
+    shipped = load_metrics(SHIPPED_METRICS)
+    out = tmp_path / "derived.csv"
+    r = cli("derive", "--events", str(company / "events"), "--bills", str(company / "bills"), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    derived = load_metrics(out)
     assert shipped["month"].tolist() == derived["month"].tolist()
+    cols = [c for c in (*DERIVED_COLUMNS, *COST_COLUMNS, "gross_revenue_usd") if c != "month"]
+    assert set(cols) <= set(shipped.columns) and set(cols) <= set(derived.columns)
     for c in cols:
-        np.testing.assert_allclose(shipped[c].to_numpy(float), derived[c].to_numpy(float), rtol=1e-12, err_msg=c)
+        np.testing.assert_array_equal(shipped[c].to_numpy(float), derived[c].to_numpy(float), err_msg=c)
+    seed = json.loads((company / "events" / "truth.json").read_text())["seed"]
+    for c, values in example_ops(shipped["users"], seed=seed).items():
+        np.testing.assert_array_equal(shipped[c].to_numpy(float), values, err_msg=c)

@@ -8,9 +8,12 @@ import pytest
 
 from voyager_analysis import usage
 from voyager_analysis.errors import InputError
-from voyager_analysis.metrics import ExampleTruth
+from voyager_analysis.sources.example_events import COMPANY as TRUTH
 
-TRUTH = ExampleTruth()
+#: What the synthetic company's generating parameters imply for the monthly table (the example's truth).
+GB_PER_MESSAGE = TRUTH.bytes_per_token * (TRUTH.input_tokens_mean + TRUTH.output_tokens_mean) / 1e9
+INPUT_TOKENS_PER_MESSAGE = (TRUTH.input_tokens_mean + TRUTH.cache_read_share * TRUTH.cache_read_tokens_mean
+                            + TRUTH.cache_write_share * TRUTH.cache_write_tokens_mean)
 
 
 def frame(**cols) -> pd.DataFrame:
@@ -31,7 +34,7 @@ def logistic_users(n: int) -> np.ndarray:
 def test_storage_recovers_the_example_truth(example_metrics):
     fit = usage.fit_storage(example_metrics)
     lo, hi = fit.gb_per_message_ci
-    truth = TRUTH.stored_kb_per_message / 1e6  # 4 KB = 4e-6 GB per message
+    truth = GB_PER_MESSAGE  # a conversation stores its messages' input + output tokens x bytes per token
     assert lo <= truth <= hi and hi - lo < 0.05 * truth
     last = example_metrics.iloc[-1]
     assert fit.hot_gb_per_user == pytest.approx(last.storage_gb / last.users)
@@ -111,9 +114,14 @@ def test_activity_exact_data_by_hand():
 
 
 def test_activity_on_the_example_covers_its_truth(example_metrics):
+    """Messages per active user start at the signup month's mean and grow with tenure, never beyond the
+    longest tenure's mean; the company has no scale effect beyond that, so the elasticity is small."""
     fit = usage.fit_activity(example_metrics, "messages", time=False)
     lo, hi = fit.elasticity_ci
-    assert lo <= TRUTH.messages_scale_elasticity <= hi
+    assert -0.1 < lo <= hi < 0.1
+    longest = TRUTH.messages_per_active_month * (1 + TRUTH.messages_tenure_growth) ** (TRUTH.n_months - 1)
+    est, lo, hi = fit.per_user_interval(users=example_metrics.users.iat[-1])
+    assert TRUTH.messages_per_active_month < lo <= est <= hi < longest
     with pytest.raises(InputError, match="did you mean 'messages'"):
         usage.fit_activity(example_metrics, "mesages")
 
@@ -123,15 +131,14 @@ def test_activity_on_the_example_covers_its_truth(example_metrics):
 def test_sonnet_share_trend_on_the_example(example_metrics):
     lin = usage.fit_sonnet_share(example_metrics)
     lo, hi = lin.slope_ci
-    assert lo <= TRUTH.sonnet_share_slope <= hi
+    assert lo <= 0.0 <= hi  # the company's Sonnet share is constant
     est, lo, hi = lin.share_interval()
-    truth_last = TRUTH.sonnet_share_start + TRUTH.sonnet_share_slope * (len(example_metrics) - 1)
-    assert lo <= truth_last <= hi
+    assert lo <= TRUTH.sonnet_share <= hi
     logit = usage.fit_sonnet_share(example_metrics, link="logit")
-    assert logit.slope_per_month < 0
+    assert abs(logit.slope_per_month) < 0.01
     far = logit.predict([0, 100, 1000])
     assert np.all((far > 0) & (far < 1))
-    assert lin.predict([1000])[0] == 0.0  # a linear trend is clipped at 0
+    assert 0.0 <= lin.predict([10_000])[0] <= 1.0  # a linear trend is clipped to 0-1
 
 
 def test_sonnet_share_exact_line():
@@ -150,23 +157,20 @@ def test_usage_drivers_cover_the_example_truth(example_metrics):
     assert list(d) == list(usage.DRIVERS)
     for name, (est, lo, hi) in d.items():
         assert lo <= est <= hi, name
-    users_last = example_metrics.users.iat[-1]
-    msgs_truth = TRUTH.messages_per_user_at_10k * (users_last / 1e4) ** TRUTH.messages_scale_elasticity
     truth = {
-        "messages_per_user_month": msgs_truth,
-        "input_tokens_per_message": TRUTH.input_tokens_per_message,
-        "output_tokens_per_message": TRUTH.output_tokens_per_message,
-        "searches_per_user_month": TRUTH.searches_per_user,
-        "new_gb_per_user_month": None,  # checked below against the observed messages
-        "sonnet_share": TRUTH.sonnet_share_start + TRUTH.sonnet_share_slope * (len(example_metrics) - 1),
+        "input_tokens_per_message": INPUT_TOKENS_PER_MESSAGE,
+        "output_tokens_per_message": TRUTH.output_tokens_mean,
+        "searches_per_user_month": TRUTH.searches_per_active_month,
+        "sonnet_share": TRUTH.sonnet_share,
     }
     for name, value in truth.items():
-        if value is not None:
-            est, lo, hi = d[name]
-            assert lo <= value <= hi, (name, value, d[name])
+        est, lo, hi = d[name]
+        assert lo <= value <= hi, (name, value, d[name])
+    est, lo, hi = d["messages_per_user_month"]
+    assert TRUTH.messages_per_active_month < lo <= hi < 2 * TRUTH.messages_per_active_month
     est, lo, hi = d["new_gb_per_user_month"]
-    observed_mpu = example_metrics.messages.iat[-1] / users_last
-    assert lo <= TRUTH.stored_kb_per_message / 1e6 * observed_mpu <= hi
+    observed_mpu = example_metrics.messages.iat[-1] / example_metrics.users.iat[-1]
+    assert lo <= GB_PER_MESSAGE * observed_mpu <= hi
     table = usage.drivers_frame(d)
     assert list(table.columns) == ["estimate", "low", "high", "unit"]
 

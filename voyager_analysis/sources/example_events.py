@@ -68,6 +68,11 @@ class EventTruth:
     max_price_usd: float | None = None
 
 
+#: The shipped synthetic company (``voyager-analysis example-data``): 105,000 signups over 17 months from 2025-07,
+#: still accelerating at the end (inflection at the last month), about 57,000 monthly active users in the last month.
+COMPANY = EventTruth(n_users=105_000, n_months=17, growth_t0_share=1.0)
+
+
 def example_events(truth: EventTruth = EventTruth(), seed: int = config.DEFAULT_SEED) -> dict:
     """The event tables (pandas DataFrames, timestamps UTC to the second) generated from ``truth``."""
     import pandas as pd
