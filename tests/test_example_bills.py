@@ -112,3 +112,21 @@ def test_same_seed_same_bills(company, example_events_folder, tmp_path, prices):
     files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(tmp_path / "again") for p in (tmp_path / "again").rglob("*") if p.is_file())
     assert all((out / f).read_bytes() == (tmp_path / "again" / f).read_bytes() for f in files)
+
+
+def test_derive_with_bills_joins_them_and_a_bad_bill_writes_nothing(company, example_events_folder, cli, tmp_path):  # noqa: F811
+    from voyager_analysis.metrics import load_metrics
+
+    metrics, out, bills, _ = company
+    path = tmp_path / "m.csv"
+    r = cli("derive", "--events", str(example_events_folder), "--bills", str(out), "--out", str(path))
+    assert r.returncode == 0, r.stderr
+    got = load_metrics(path).set_index("month")
+    assert got["cost_claude_usd"].tolist() == bills.monthly["cost_claude_usd"].tolist()
+    assert got["users"].tolist() == metrics["users"].tolist()
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"object": "list", "has_more": false, "data": [{"id": "t1", "amount": "12", "fee": 1, '
+                   '"currency": "usd", "created": 1754006400, "type": "charge", "reporting_category": "charge"}]}')
+    path2 = tmp_path / "m2.csv"
+    r = cli("derive", "--events", str(example_events_folder), "--bills", str(bad), "--out", str(path2))
+    assert r.returncode == 2 and "bad.json" in r.stderr and r.stderr.count("\n") == 1 and not path2.exists()
