@@ -10,7 +10,7 @@ import pytest
 
 from voyager_analysis import growth
 from voyager_analysis.errors import ConvergenceError, InputError
-from voyager_analysis.metrics import ExampleTruth
+from voyager_analysis.sources.example_events import COMPANY
 
 #: Generating parameters per model (t in months, 30 months observed).
 TRUTH = {
@@ -135,16 +135,18 @@ def test_prediction_intervals_cover_held_out_months():
     assert inside / total >= 0.8, inside / total
 
 
-def test_example_recovers_its_logistic_truth(example_metrics):
-    truth = ExampleTruth()
+def test_example_fit_follows_the_data_it_was_fitted_to(example_metrics):
+    """The example's monthly actives are signups (a logistic curve of cumulative signups) times a retention
+    decay, not one of the five curves, so there is no curve parameter to recover here (recovery is tested on
+    synthetic curves above); the averaged fit must still follow the observed months closely."""
     comp = growth.fit_growth(example_metrics)
-    assert comp.selected == "logistic"
-    m = comp.best
-    for k, v in {"K": truth.growth_K, "r": truth.growth_r, "t0": truth.growth_t0}.items():
-        lo, hi = m.ci_[k]
-        assert lo <= v <= hi, (k, v, m.ci_[k])
     assert comp.table.weight.sum() == pytest.approx(1.0)
-    assert comp.table.set_index("model").loc["logistic", "delta_aicc"] == 0.0
+    t = np.arange(len(example_metrics), dtype=float)
+    fitted = comp.best.predict(t)
+    observed = example_metrics.users.to_numpy()
+    ratio = fitted / observed
+    assert np.all(np.abs(ratio - 1) < 0.25), ratio  # the first months are a few hundred users
+    assert np.all(np.abs(ratio[observed >= 1000] - 1) < 0.05), ratio
 
 
 # --- comparison, failures, bad input ----------------------------------------------------------------------
@@ -192,12 +194,12 @@ def test_rolling_origin_on_exact_data_has_no_error():
 # --- milestones vs the roadmap ----------------------------------------------------------------------------
 
 def test_roadmap_month_zero_is_the_examples_start(roadmap):
-    # ExampleTruth documents that its first month is the roadmap's Month 0 (its 'Month 4' is 2025-11).
-    assert growth.roadmap_month_zero(roadmap) == ExampleTruth().start_month
+    # The synthetic company starts in the roadmap's Month 0 (its 'Month 4' is 2025-11).
+    assert growth.roadmap_month_zero(roadmap) == COMPANY.start_month
 
 
 def test_milestones_compare_with_the_roadmap(example_metrics, roadmap):
-    comp = growth.fit_growth(example_metrics, "logistic", roadmap=roadmap)
+    comp = growth.fit_growth(example_metrics, roadmap=roadmap)
     ms = comp.milestones()
     groups = roadmap.get("milestones")
     expected = {g["users"].high: g["months"].high for g in groups.values()}
@@ -205,18 +207,14 @@ def test_milestones_compare_with_the_roadmap(example_metrics, roadmap):
     for _, row in ms.iterrows():
         assert row.roadmap_month == expected[row.users]
         assert row.difference_months == pytest.approx(row.month - row.roadmap_month)
-        assert row.low <= row.month <= row.high
+        assert row.low <= row.month
+        assert math.isnan(row.high) or row.month <= row.high  # an upper end beyond the horizon is not reached
         hit = np.flatnonzero(example_metrics.users.to_numpy() >= row.users)
         if hit.size:
             assert row.observed_month == hit[0]
             assert abs(row.month - row.observed_month) < 1.5  # the fit crosses where the data do
         else:
             assert math.isnan(row.observed_month)
-    # The synthetic truth crosses 100K at t0 - ln(K/1e5 - 1)/r months; the interval must contain it.
-    tr = ExampleTruth()
-    truth_100k = tr.growth_t0 - math.log(tr.growth_K / 1e5 - 1) / tr.growth_r
-    row = ms.set_index("users").loc[1e5]
-    assert row.low <= truth_100k <= row.high
 
 
 def test_to_dict_is_the_cli_json(example_metrics, roadmap):
@@ -250,14 +248,18 @@ def test_never_reached_milestone_is_null_in_strict_json(roadmap):
     assert d["milestones"]["1000"]["month"] is not None
 
 
-def test_a_parameter_at_a_search_bound_warns(example_metrics):
-    """Bass's market size runs to its lower bound on the example (a saturating series): the fit says so with a
-    ConvergenceWarning (not an InputError); the comparison reports it in its table instead."""
+def test_a_parameter_at_a_search_bound_warns():
+    """Bass's market size runs to its lower bound on a saturating logistic series (tests/data/
+    saturating_users.csv): the fit says so with a ConvergenceWarning (not an InputError); the comparison reports
+    it in its table instead."""
     import warnings
+    from pathlib import Path
 
     from voyager_analysis.errors import ConvergenceWarning
+    from voyager_analysis.metrics import load_metrics
     from voyager_analysis.months import months_since_start
 
+    example_metrics = load_metrics(Path(__file__).parent / "data" / "saturating_users.csv")
     t, y = months_since_start(example_metrics), example_metrics.users.to_numpy(dtype=float)
     with pytest.warns(ConvergenceWarning, match="at a search bound"):
         m = growth.make_model("bass").fit(t, y)

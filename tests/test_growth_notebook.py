@@ -25,7 +25,8 @@ def test_notebook_02_results_follow_its_parameters(tmp_path):
     assert set(res["selected_params"]) == {"K", "r", "t0"}
     assert res["level"] == 0.8
     target = res["month_reaching_target"]
-    assert target["low"] <= target["month"] <= target["high"]
+    assert target["low"] <= target["month"]
+    assert target["high"] is None or target["month"] <= target["high"]  # None: beyond the horizon
     from voyager_analysis.assumptions import load_roadmap
 
     roadmap = load_roadmap()
@@ -39,4 +40,4 @@ def test_notebook_02_results_follow_its_parameters(tmp_path):
 
     comp = growth.fit_growth(load_metrics(), "gompertz", roadmap=roadmap)
     wide = comp.milestones(level=0.95).set_index("users").loc[res["target_users"]]
-    assert target["high"] - target["low"] < wide.high - wide.low
+    assert target["month"] - target["low"] < wide.month - wide.low  # compared on the lower half (the upper may be open)

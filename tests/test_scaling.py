@@ -218,10 +218,10 @@ def test_scaling_report_on_the_example(example_metrics):
     assert set(rep["total"]) == {"elasticity", "ci", "p_value", "verdict", "method", "n"}
     assert rep["total"]["n"] == len(example_metrics)
     comps = rep["components"]
-    # The generator bills Upstash and Stripe in exact proportion to users/subscribers (elasticity 1):
+    # The synthetic company's bills charge Upstash in exact proportion to users (times 3% noise) and Stripe per
+    # charge: elasticity 1. One 95% interval may miss 1 by chance, so the estimate is checked, not the interval.
     for name in ("upstash", "stripe"):
-        lo, hi = comps[name]["ci"]
-        assert lo <= 1.0 <= hi, (name, comps[name])
+        assert abs(comps[name]["elasticity"] - 1.0) < 0.05, (name, comps[name])
         assert comps[name]["verdict"] != "sub-linear"
     # A fixed plan fee plus a per-user part is sub-linear:
     assert comps["monitoring"]["verdict"] == "sub-linear"
