@@ -4,10 +4,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 CLI    := $(VENV)/bin/voyager-analysis
+# A second environment with the lowest versions pyproject.toml allows for the scientific stack (pandas 2, numpy 1),
+# so the fast tests run on both pandas lines; see ci/lowest-versions.txt.
+LOW    := .venv-lowest
+LOW_STAMP := $(LOW)/.installed-stamp
 EXAMPLE_EVENTS := data/events/example/truth.json
 
 .DEFAULT_GOAL := help
-.PHONY: help env report test test-fast bench lab example-data clean
+.PHONY: help env report test test-fast test-lowest bench lab example-data clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -23,14 +27,25 @@ env: $(STAMP) ## create .venv and install the package with its extras (lab, test
 report: $(STAMP) $(EXAMPLE_EVENTS) ## run every notebook on the shipped data; write reports/<run-id>/*.html and reports/index.html
 	$(CLI) report
 
-test: $(STAMP) $(EXAMPLE_EVENTS) ## the whole suite: unit, CLI and papermill tests, then nbval over every notebook
+test: $(STAMP) $(EXAMPLE_EVENTS) ## the whole suite (newest versions), nbval over every notebook, then the fast tests on the lowest versions
 	$(PY) -m pytest tests
 	$(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks
+	$(MAKE) --no-print-directory test-lowest
+
+$(LOW_STAMP): pyproject.toml ci/lowest-versions.txt
+	@test -x $(LOW)/bin/python || $(PYTHON) -m venv $(LOW)
+	$(LOW)/bin/python -m pip install --quiet --upgrade pip
+	$(LOW)/bin/python -m pip install --quiet -c ci/lowest-versions.txt -e '.[test,postgres,spark]'
+	@touch $(LOW_STAMP)
+
+test-lowest: $(LOW_STAMP) $(EXAMPLE_EVENTS) ## the fast tests on the lowest supported pandas/numpy/scipy/statsmodels/matplotlib
+	$(LOW)/bin/python -c "import pandas, numpy; print('lowest versions: pandas', pandas.__version__, 'numpy', numpy.__version__)"
+	$(LOW)/bin/python -m pytest tests -m "not slow" -p no:cacheprovider
 
 test-fast: $(STAMP) ## unit tests only (skips tests marked slow)
 	$(PY) -m pytest tests -m "not slow"
 
-bench: $(STAMP) ## benchmarks: vectorised Monte Carlo vs loop, report time vs empty-notebook floor
+bench: $(STAMP) ## benchmarks: Monte Carlo vs loop, derive vs pandas and the three engines, HAC at 100K rows, report vs serial papermill and an unchanged re-run
 	$(PY) -m benchmarks
 
 lab: $(STAMP) ## open JupyterLab on notebooks/ with the package importable
@@ -43,6 +58,6 @@ example-data: $(STAMP) ## regenerate the synthetic company: data/events/example,
 $(EXAMPLE_EVENTS): | $(STAMP)
 	$(CLI) example-data
 
-clean: ## remove generated files (reports/, caches); keeps .venv
-	rm -rf reports .pytest_cache
+clean: ## remove generated files (reports/, caches, .venv-lowest); keeps .venv
+	rm -rf reports .pytest_cache $(LOW)
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +

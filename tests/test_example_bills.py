@@ -8,6 +8,13 @@ import pytest
 from sources_tiny import example_events_folder  # noqa: F401 (fixture)
 
 
+def _read_parquet(path):
+    """A Parquet file as a DataFrame through DuckDB (pandas' own reader needs pyarrow, not a dependency)."""
+    import duckdb
+
+    return duckdb.sql(f"SELECT * FROM read_parquet('{path}')").df()
+
+
 @pytest.fixture(scope="module")
 def company(example_events_folder, tmp_path_factory, prices):  # noqa: F811
     from voyager_analysis.cli.example_data import modelled_costs
@@ -38,7 +45,7 @@ def test_claude_cost_is_the_events_tokens_at_list_prices(company, example_events
     import pandas as pd
 
     metrics, _, bills, _ = company
-    m = pd.read_parquet(example_events_folder / "messages.parquet")
+    m = _read_parquet(example_events_folder / "messages.parquet")
     row = {name: prices.model(prices.default_model(role)) for name, role in
            (("claude-haiku-4-5", "haiku"), ("claude-sonnet-4-5", "sonnet"))}
     inp = m["model"].map({k: float(v.input_usd_per_mtok) for k, v in row.items()}) / 1e6
@@ -55,7 +62,7 @@ def test_stripe_fees_and_revenue_follow_the_subscriptions(company, example_event
     import pandas as pd
 
     metrics, out, bills, _ = company
-    subs = pd.read_parquet(example_events_folder / "subscriptions.parquet")
+    subs = _read_parquet(example_events_folder / "subscriptions.parquet")
     end = pd.Timestamp(f"{metrics['month'].iat[-1]}-01", tz="UTC") + pd.DateOffset(months=1)
     # charges: one per started month of each subscription's life before it ends (or the period ends)
     stop = subs["ended_at"].fillna(end).clip(upper=end)
