@@ -50,10 +50,26 @@ def test_sbg_closed_forms_by_hand():
 
 def test_equivalent_churn_tends_to_geometric_when_homogeneous():
     # alpha, beta -> infinity with alpha/(alpha+beta) = theta: everyone churns with probability theta, and a
-    # constant inflow reaches sum_{t<H} (1-theta)^t = (1 - (1-theta)^H) / theta per unit after H periods.
-    theta, horizon = 0.08, 24
-    got = survival.sbg_equivalent_churn(1e6 * theta, 1e6 * (1 - theta), horizon)
-    assert got == pytest.approx(theta / (1 - (1 - theta) ** horizon), rel=1e-4)
+    # constant inflow reaches sum_{t<H} (1-theta)^t = (1 - (1-theta)^H) / theta per unit after H periods,
+    # which a constant churn theta reaches too: the equivalent churn is theta at every horizon.
+    theta = 0.08
+    for horizon in (2, 24, 36):
+        got = survival.sbg_equivalent_churn(1e6 * theta, 1e6 * (1 - theta), horizon)
+        assert got == pytest.approx(theta, rel=1e-4)
+
+
+def test_equivalent_churn_matches_the_revenue_stock():
+    """The constant churn holds, in the revenue model's stock equation, as many subscribers after H months of
+    constant inflow as the sBG: N sum_{t<H} S(t) (checked with revenue.subscriber_stock, not the formula)."""
+    from voyager_analysis.revenue import subscriber_stock
+
+    for (a, b), horizon in (((0.9, 6.0), 36), ((1.5, 12.0), 36), ((2.0, 3.0), 5)):
+        c = survival.sbg_equivalent_churn(a, b, horizon)
+        sbg_stock = 100.0 * survival.sbg_survival(np.arange(horizon), a, b).sum()
+        assert subscriber_stock(horizon, 100.0, c)[-1] == pytest.approx(sbg_stock, rel=1e-9)
+    # with heterogeneity the early churn is higher than the long-run 1 / E[T]; the matched churn lies between
+    a, b = 1.5, 12.0
+    assert (a - 1) / (a + b - 1) < survival.sbg_equivalent_churn(a, b, 36) < a / (a + b)
 
 
 def test_kaplan_meier_by_hand():

@@ -135,15 +135,16 @@ GROUP BY u.cohort, c.month - u.cohort"""
 
 
 def subscription_durations(engine, as_of):
-    """Per tier: ``periods``, ``churned``, ``count`` of subscriptions started at or before ``as_of``."""
+    """Per tier: ``periods``, ``churned``, ``count`` of subscriptions started at or before ``as_of`` (a
+    cancellation inside the unfinished current period is censored at the completed periods)."""
     _require(engine, "subscriptions")
     at = _ts(as_of)
-    churned = f"(ended_at IS NOT NULL AND ended_at <= {at})"
+    # churned only once the period it ended in is over at as_of; otherwise censored at the completed periods
+    paid, done = _periods_paid('started_at', 'ended_at'), _whole_months('started_at', at)
+    churned = f"(ended_at IS NOT NULL AND ended_at <= {at} AND {paid} <= {done})"
     sql = staged(engine, ["subscriptions"]) + f"""
 SELECT tier, periods, churned, COUNT(*) FROM (
-  SELECT tier, {churned} AS churned,
-         CASE WHEN {churned} THEN {_periods_paid('started_at', 'ended_at')}
-              ELSE {_whole_months('started_at', at)} END AS periods
+  SELECT tier, {churned} AS churned, CASE WHEN {churned} THEN {paid} ELSE {done} END AS periods
   FROM subscriptions WHERE started_at <= {at}) AS s
 GROUP BY tier, periods, churned
 ORDER BY tier, periods, churned"""

@@ -5,13 +5,15 @@ that decays with tenure towards a floor; active users send a negative-binomial n
 mean grows with tenure; each message picks Haiku or Sonnet, uses the prompt cache and the batch API with
 fixed probabilities; messages group into conversations, which are viewed less as they age and are archived
 once unviewed for a while; a share of users converts to Pro or Max some days after signup and churns at a
-monthly rate per tier. :class:`EventTruth` holds every parameter; ``truth.json`` beside the tables records
-them, so measured-behaviour code can be tested by recovering them.
+monthly hazard per tier (a continuous rate; :meth:`EventTruth.churn_per_period` is the probability per
+billing period). :class:`EventTruth` holds every parameter; ``truth.json`` beside the tables records them, so
+measured-behaviour code can be tested by recovering them.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, replace
@@ -61,11 +63,19 @@ class EventTruth:
     pro_conversion: float = 0.06
     max_conversion: float = 0.01
     conversion_delay_days: float = 20.0
+    # churn hazards per month (continuous): a subscription lasts an exponential time with this rate, so it
+    # churns in a given monthly billing period with probability 1 - exp(-hazard) (0.077 for Pro, 0.049 for
+    # Max), which is what a per-period estimate recovers (:meth:`churn_per_period`)
     pro_monthly_churn: float = 0.08
     max_monthly_churn: float = 0.05
     searches_per_active_month: float = 3.0
     pro_price_usd: float | None = None  # None: the roadmap's price
     max_price_usd: float | None = None
+
+    def churn_per_period(self, tier: str) -> float:
+        """The probability that a ``tier`` subscription ends in a given monthly billing period: ``1 - exp(-h)``
+        for the tier's monthly hazard h (the revenue model's ``monthly_churn`` unit)."""
+        return -math.expm1(-{"pro": self.pro_monthly_churn, "max": self.max_monthly_churn}[tier])
 
 
 #: The shipped synthetic company (``voyager-analysis example-data``): 105,000 signups over 17 months from 2025-07,
