@@ -173,15 +173,7 @@ def hac_regression(y, X, names: list[str], *, alpha: float = 0.05, maxlags: int 
     white noise for X, or for :data:`SIM_MAX_ROWS` evenly spaced rows of it (same b) when n is larger.
     At most :data:`MAX_ROWS` rows.
     """
-    y = np.asarray(y, dtype=float)
-    X = np.asarray(X, dtype=float)
-    n, k = X.shape
-    if n <= k:
-        raise InputError(f"need more than {k} points to fit {k} coefficients, got {n}")
-    if n > MAX_ROWS:
-        raise InputError(f"{n:,} rows is more than the {MAX_ROWS:,} a regression here accepts; aggregate the data")
-    if np.linalg.matrix_rank(X) < k:
-        raise InputError(f"the regressors ({', '.join(names)}) are collinear or constant: nothing to fit")
+    y, X, n, k = _design(y, X, names)
     lags = n - 1 if maxlags is None else int(maxlags)
     if not 0 <= lags <= n - 1:
         raise InputError(f"hac_maxlags must lie in 0..{n - 1}, got {maxlags}")
@@ -192,6 +184,20 @@ def hac_regression(y, X, names: list[str], *, alpha: float = 0.05, maxlags: int 
     b0, cov0 = _null_draws(X, lags, n_sim, seed)
     return HACRegression(names=list(names), params=params, cov=cov, n=n, lags=lags, alpha=alpha, n_sim=n_sim,
                          resid=resid, _null_params=b0, _null_cov=cov0, _y=y)
+
+
+def _design(y, X, names) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """``y`` and ``X`` as float arrays with their shape, refusing what no regression can fit (one line each)."""
+    y = np.asarray(y, dtype=float)
+    X = np.asarray(X, dtype=float)
+    n, k = X.shape
+    if n <= k:
+        raise InputError(f"need more than {k} points to fit {k} coefficients, got {n}")
+    if n > MAX_ROWS:
+        raise InputError(f"{n:,} rows is more than the {MAX_ROWS:,} a regression here accepts; aggregate the data")
+    if np.linalg.matrix_rank(X) < k:
+        raise InputError(f"the regressors ({', '.join(names)}) are collinear or constant: nothing to fit")
+    return y, X, n, k
 
 
 def _null_draws(X: np.ndarray, lags: int, n_sim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -225,15 +231,7 @@ def hc3_regression(y, X, names: list[str], *, alpha: float = 0.05) -> HACRegress
     """Fit ``y ~ X`` by OLS with the HC3 covariance ``(X'X)^-1 X' diag(e_i^2 / (1 - h_i)^2) X (X'X)^-1``
     (statsmodels' ``cov_type="HC3"``; MacKinnon & White 1985), for rows with no time order. A
     :class:`HACRegression` with ``cov_type="HC3"``. O(n k^2); at most :data:`MAX_ROWS` rows."""
-    y = np.asarray(y, dtype=float)
-    X = np.asarray(X, dtype=float)
-    n, k = X.shape
-    if n <= k:
-        raise InputError(f"need more than {k} points to fit {k} coefficients, got {n}")
-    if n > MAX_ROWS:
-        raise InputError(f"{n:,} rows is more than the {MAX_ROWS:,} a regression here accepts; aggregate the data")
-    if np.linalg.matrix_rank(X) < k:
-        raise InputError(f"the regressors ({', '.join(names)}) are collinear or constant: nothing to fit")
+    y, X, n, k = _design(y, X, names)
     XtX_inv = np.linalg.inv(X.T @ X)
     params = XtX_inv @ (X.T @ y)
     resid = y - X @ params
