@@ -18,6 +18,18 @@ def transpile(sql: str, dialect: str) -> str:
     return sqlglot.transpile(sql, read=PORTABLE_DIALECT, write=dialect)[0]
 
 
+def table_path(folder, table: str, description: str):
+    """The one file or folder holding ``table`` in an events folder (``NAME.parquet``, ``NAME.csv`` or a folder
+    ``NAME/`` of Parquet parts), or None when absent; two layouts of the same table are an error."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    found = [p for p in (folder / f"{table}.parquet", folder / f"{table}.csv", folder / table) if p.exists()]
+    if len(found) > 1:
+        raise InputError(f"{description}: table '{table}' is given twice ({', '.join(p.name for p in found)}); keep one")
+    return found[0] if found else None
+
+
 def first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return " ".join(text.splitlines()[0].split())

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from voyager_analysis.errors import InputError, display_path
-from voyager_analysis.sources.base import PORTABLE_DIALECT, Engine, first_line, transpile  # noqa: F401 (re-exported)
+from voyager_analysis.sources.base import PORTABLE_DIALECT, Engine, first_line, table_path, transpile  # noqa: F401 (re-exported)
 from voyager_analysis.sources.schema import TABLES
 
 DEFAULT_MEMORY_LIMIT = "2GB"
@@ -76,14 +76,9 @@ class DuckDBEngine(Engine):
             self._attach(table)
 
     def _attach(self, table: str) -> None:
-        found = [p for p in (self.folder / f"{table}.parquet", self.folder / f"{table}.csv", self.folder / table)
-                 if p.exists()]
-        if not found:
+        path = table_path(self.folder, table, self.description)
+        if path is None:
             return
-        if len(found) > 1:
-            raise InputError(f"{self.description}: table '{table}' is given twice "
-                             f"({', '.join(p.name for p in found)}); keep one")
-        path = found[0]
         if path.is_dir():
             parts = sorted(path.rglob("*.parquet"))
             if not parts:

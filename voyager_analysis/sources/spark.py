@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 
 from voyager_analysis.errors import InputError, display_path
-from voyager_analysis.sources.base import Engine, first_line
+from voyager_analysis.sources.base import Engine, first_line, table_path
 from voyager_analysis.sources.schema import TABLES
 
 _LOG4J = """rootLogger.level = off
@@ -166,14 +166,10 @@ class SparkEngine(Engine):
     def _attach(self, table: str, local: bool) -> None:
         base = self.source.rstrip("/")
         if local:
-            found = [p for p in (Path(base) / f"{table}.parquet", Path(base) / f"{table}.csv", Path(base) / table)
-                     if p.exists()]
-            if not found:
+            found = table_path(base, table, self.description)
+            if found is None:
                 return
-            if len(found) > 1:
-                raise InputError(f"{self.description}: table '{table}' is given twice "
-                                 f"({', '.join(p.name for p in found)}); keep one")
-            path = str(found[0])
+            path = str(found)
         else:
             path = None
             for candidate in (f"{base}/{table}.parquet", f"{base}/{table}.csv", f"{base}/{table}"):
