@@ -379,9 +379,21 @@ def scaling_note(df, roadmap) -> str:
     """The source line under the sub-linearity figures: the metrics file and months, the roadmap table's date."""
     from voyager_analysis.errors import display_path
 
-    return (f"Inputs: monthly bills in {df.attrs['source']} ({len(df)} months, {df.month.iat[0]}..{df.month.iat[-1]}); "
-            f"the roadmap's cost projection table from {display_path(roadmap.path)} (dated {roadmap.meta['dated']}). "
-            "No list prices are used here.")
+    return (f"Inputs: monthly costs in {df.attrs['source']} ({len(df)} months, {df.month.iat[0]}..{df.month.iat[-1]}; "
+            f"{billed_sentence(df)}); the roadmap's cost projection table from {display_path(roadmap.path)} "
+            f"(dated {roadmap.meta['dated']}). No list prices are used here.")
+
+
+def billed_sentence(df) -> str:
+    """Which cost columns came from vendor bills (``derive --bills``) and which were typed or modelled."""
+    billed = df.attrs.get("billed") or {}
+    costs = [c for c in df.columns if c.startswith("cost_") and df[c].notna().any()]
+    from_bills = [c for c in costs if c in billed]
+    other = [c for c in costs if c not in billed]
+    short = lambda cols: ", ".join(c.removeprefix("cost_").removesuffix("_usd") for c in cols)  # noqa: E731
+    if not from_bills:
+        return "no cost column comes from vendor bills (typed or modelled)"
+    return f"billed: {short(from_bills)}" + (f"; typed or modelled: {short(other)}" if other else "")
 
 
 def elasticity_markdown(total, alpha: float) -> str:

@@ -122,6 +122,9 @@ def load_metrics(path: str | Path | None = None):
     idx = month_number(out["month"])
     missing = [month_str(m) for m in sorted(set(range(int(idx[0]), int(idx[-1]) + 1)) - set(int(i) for i in idx))]
     out.attrs["source"] = display_path(path)
+    from voyager_analysis.files import read_text
+
+    out.attrs["billed"] = parse_billed_line(read_text(path))
     out.attrs["missing_months"] = missing  # gaps are allowed: fits use the real time index (months_since_start)
     if missing:
         out.attrs["note"] = (f"{len(missing)} month(s) missing ({', '.join(missing[:6])}"
@@ -180,9 +183,34 @@ def example_ops(users, seed: int = config.DEFAULT_SEED, truth: OpsTruth = OpsTru
             "error_rate": np.round(err, 5)}
 
 
+#: The comment line that records which cost and revenue columns came from vendor bills (``derive --bills``), so
+#: that a reader of the CSV (and notebook 03) can say which costs are billed and which are typed or modelled.
+BILLED_PREFIX = "# billed:"
+
+
+def billed_line(billed: dict[str, list[str]]) -> str:
+    """``# billed: cost_claude_usd 2025-07..2026-11 (17 months); ...`` for ``{column: [months]}`` (empty: '')."""
+    parts = [f"{col} {months[0]}..{months[-1]} ({len(months)} months)" for col, months in sorted(billed.items()) if months]
+    return f"{BILLED_PREFIX} " + "; ".join(parts) if parts else ""
+
+
+def parse_billed_line(text: str) -> dict[str, str]:
+    """``{column: "2025-07..2026-11 (17 months)"}`` from a metrics file's ``# billed:`` line ({} when absent)."""
+    for line in text.splitlines():
+        if line.startswith(BILLED_PREFIX):
+            out = {}
+            for part in line[len(BILLED_PREFIX):].split(";"):
+                col, _, span = part.strip().partition(" ")
+                if col in SCHEMA:
+                    out[col] = span.strip()
+            return out
+    return {}
+
+
 def write_example_metrics(df, path: str | Path, seed: int) -> Path:
     """Write the example CSV with its SYNTHETIC banner (atomically: a temp file, then rename)."""
     from voyager_analysis.files import write_text_atomic
 
     body = df.to_csv(index=False, lineterminator="\n")
-    return write_text_atomic(path, SYNTHETIC_BANNER.format(seed=seed) + "\n" + body)
+    billed = billed_line(df.attrs.get("billed", {}))
+    return write_text_atomic(path, SYNTHETIC_BANNER.format(seed=seed) + "\n" + (billed + "\n" if billed else "") + body)

@@ -140,7 +140,10 @@ def _derive(engine, check: bool):
 
 
 def write_metrics_csv(df, path, *, note: str | None = None) -> Path:
-    """Write derived metrics atomically (a temp file beside ``path``, then rename); ``note`` is a ``#`` line."""
+    """Write derived metrics atomically (a temp file beside ``path``, then rename); ``note`` is a ``#`` line, and
+    the columns taken from bills (``df.attrs["billed"]``) are recorded in a ``# billed:`` line."""
+    from voyager_analysis.metrics import billed_line
+
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{path}: is a folder; give a file name for the metrics CSV")
@@ -151,6 +154,8 @@ def write_metrics_csv(df, path, *, note: str | None = None) -> Path:
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
             if note:
                 fh.write("# " + " ".join(note.split()) + "\n")
+            if df.attrs.get("billed"):
+                fh.write(billed_line(df.attrs["billed"]) + "\n")
             df.to_csv(fh, index=False, lineterminator="\n")
         tmp.replace(path)
     finally:
