@@ -105,6 +105,8 @@ def _integer(x: float) -> str:
 
 
 def _share(x: float) -> str:
+    if 0 < abs(x) < 0.0005:
+        return "<0.1%" if x > 0 else "−<0.1%"
     return f"{100 * x:.1f}%" if abs(x) < 0.1 else f"{100 * x:.0f}%"
 
 
@@ -167,8 +169,9 @@ def cell(value: Any, formatter: Formatter | str = number) -> str:
 
 _CSS = ("<style>.va-table{overflow-x:auto;max-width:100%;margin:.6em 0}.va-table table{border-collapse:collapse;"
         "font-size:.92em}.va-table th,.va-table td{padding:.25em .6em;border-bottom:1px solid #e3e6ea;"
-        "vertical-align:top}.va-table th{text-align:left;background:#f4f6f8}.va-table td.num{text-align:right;"
-        "white-space:nowrap;font-variant-numeric:tabular-nums}.va-table caption{caption-side:bottom;"
+        "vertical-align:top;overflow-wrap:normal;word-break:normal}.va-table th{text-align:left;background:#f4f6f8;"
+        "min-width:4em}.va-table td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}"
+        ".va-table td.word{white-space:nowrap}.va-table td.text{min-width:16em;max-width:40em}.va-table caption{caption-side:bottom;"
         "text-align:left;font-size:.85em;color:#555;padding-top:.3em}</style>")
 
 
@@ -186,8 +189,10 @@ class Table:
     def _repr_html_(self) -> str:
         esc = html.escape
         head = "".join(f"<th>{esc(h)}</th>" for h in self.headers)
-        body = "".join("<tr>" + "".join(f"<td class=\"num\">{esc(v)}</td>" if num else f"<td>{esc(v)}</td>"
-                                        for v, num in zip(row, self.numeric)) + "</tr>" for row in self.rows)
+        kinds = [["num" if num else "text" if len(v) > 24 else "word" for v, num in zip(row, self.numeric)]
+                 for row in self.rows]
+        body = "".join("<tr>" + "".join(f"<td class=\"{k}\">{esc(v)}</td>" for v, k in zip(row, ks)) + "</tr>"
+                       for row, ks in zip(self.rows, kinds))
         notes = " ".join([self.caption, *self.footnotes]).strip()
         caption = f"<caption>{esc(notes)}</caption>" if notes else ""
         return (f"{_CSS}<div class=\"va-table\"><table>{caption}<thead><tr>{head}</tr></thead>"
@@ -228,6 +233,8 @@ def table(df, formats: dict[str, Formatter | str] | None = None, *, index: bool 
         index = not isinstance(df.index, pd.RangeIndex) or any(n is not None for n in df.index.names)
     if index:
         df = df.reset_index()
+    if isinstance(df.columns, pd.MultiIndex):
+        df = df.set_axis([" ".join(str(p) for p in c if str(p)) for c in df.columns], axis=1)
     if long:
         key = df.columns[0]
         df = df.melt(id_vars=[key], var_name="field", value_name="value")

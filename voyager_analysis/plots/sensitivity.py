@@ -20,14 +20,22 @@ def tornado_chart(table, output_label: str, note: str = "", value_format: str = 
                               ("input at high", "output_at_high", MODEL_COLOR)):
         ax.barh(y, rows[col] - base, left=base, color=color, alpha=0.85, label=label, height=0.6)
     ax.axvline(base, color="#333333", lw=1)
-    ax.set_yticks(y, [f"{r.input}  ({value_format.format(r.low)} - {value_format.format(r.high)})"
+    ax.set_yticks(y, [f"{r.input}  ({_plain(value_format, r.low)} - {_plain(value_format, r.high)})"
                       for r in rows.itertuples()])
     ax.set_xlabel(output_label)
-    ax.set_title(f"One-at-a-time sensitivity (base {value_format.format(base)})", loc="left", fontsize=11)
+    ax.set_title(f"One-at-a-time sensitivity (base {_plain(value_format, base)})", loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     if note:
         source_note(fig, note)
     return fig
+
+
+def _plain(value_format: str, x: float) -> str:
+    """``x`` in ``value_format``, or in fixed notation where that would be scientific (``2.03e+03``)."""
+    text = value_format.format(x)
+    if "e" not in text.lower():
+        return text
+    return f"{x:,.0f}" if abs(x) >= 1 else f"{x:.8f}".rstrip("0").rstrip(".")
 
 
 def sobol_chart(table, note: str = ""):

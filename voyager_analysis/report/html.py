@@ -32,6 +32,9 @@ _CSS = """
 .va-run code{font-size:.95em}
 .va-error{margin-top:.8em;padding:.6em .9em;border-left:4px solid #c0392b;background:#fdecea;color:#5b1a14}
 .va-ok{color:#2e8b57;font-weight:600}.va-failed{color:#c0392b;font-weight:600}
+.jp-OutputArea-output table:not(.va-table table){display:block;max-width:100%;overflow-x:auto}
+.jp-OutputArea-output img{max-width:100%;height:auto}
+.jp-RenderedMarkdown p,.jp-RenderedMarkdown li{overflow-wrap:anywhere}
 """
 _HEADER_RE = re.compile(r'<header class="va-run">.*?</header>', re.S)
 
