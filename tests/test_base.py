@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from typing import ClassVar
 
 import numpy as np
@@ -15,7 +16,7 @@ from voyager_analysis.assumptions import Figure
 from voyager_analysis.errors import InputError
 from voyager_analysis.months import MONTH_RE, add_months, month_number, month_str, months_since_start
 from voyager_analysis.results import Missing, Results, to_jsonable
-from voyager_analysis.values import check_parameter, point_value, resolve
+from voyager_analysis.values import MAX_MAGNITUDE, ParameterRule, check_parameter, parameter_rules, point_value, resolve
 
 
 def test_month_numbers_round_trip_and_count_months():
@@ -90,6 +91,56 @@ def test_out_of_range_share_is_refused():
     with pytest.raises(InputError, match="0 to 1"):
         resolve("sonnet_share", 1.5, high=1.0, default=0.2)
     assert check_parameter("budget_usd", -1) == -1
+
+
+PARAMETERS_CELL = """users: int = -1  # users; monthly active users; -1 means the latest month
+share: float = -1.0  # fraction 0-1 of requests; -1 means the scenario's
+level: float = 0.95  # fraction [0.01, 0.999]; interval level
+growth: float = 0.0  # fraction per month [-1, 10]; 0 is flat
+horizon: int = 24  # months simulated
+budget_usd: float = 5.0  # USD/month; a budget
+grid: list = [1000, 2000]  # users; the curve's user counts
+note: str = "x"  # text; anything
+flag: bool = True  # flag
+odd = 3
+"""
+
+
+def test_parameter_rules_read_the_comment_grammar():
+    rules = parameter_rules(PARAMETERS_CELL)
+    assert rules["users"] == ParameterRule("int", 0.0, 1e10, sentinel=True)  # the unit word, and '-1 means'
+    assert rules["share"] == ParameterRule("float", 0.0, 1.0, sentinel=True)
+    assert rules["level"] == ParameterRule("float", 0.01, 0.999)  # an explicit [lo, hi] wins over the unit
+    assert rules["growth"] == ParameterRule("float", -1.0, 10.0)
+    assert rules["horizon"] == ParameterRule("int", 0.0, 1200.0)  # '-1' is no sentinel here
+    assert rules["budget_usd"].high == 1e12 and rules["odd"] == ParameterRule("", 0.0, MAX_MAGNITUDE)
+    assert parameter_rules("a = (") == {}  # not Python: the plan step reports it
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("users", -5, "users: -5 is out of range; expected 0 to 1e+10 (or -1"),
+    ("users", 1e300, "users: 1e+300 is out of range"),
+    ("users", 2.5, "users: expected a whole number"),
+    ("users", "abc", "users: expected a number"),
+    ("share", -0.5, "share: -0.5 is out of range; expected 0 to 1"),
+    ("share", math.nan, "share: expected a finite number"),
+    ("level", 0, "level: 0 is out of range; expected 0.01 to 0.999"),
+    ("growth", -2, "growth: -2 is out of range; expected -1 to 10"),
+    ("horizon", -1, "horizon: -1 is out of range"),
+    ("grid", [1000, -3], "grid[1]: -3 is out of range"),
+    ("budget_usd", True, "budget_usd: expected a number"),
+])
+def test_declared_rule_refuses_with_the_parameter_named(name, value, message):
+    with pytest.raises(InputError, match=re.escape(f"parameter {message}")):
+        parameter_rules(PARAMETERS_CELL)[name].check(name, value)
+
+
+def test_declared_rule_accepts_the_sentinel_only_where_documented_and_ignores_text():
+    rules = parameter_rules(PARAMETERS_CELL)
+    assert rules["users"].check("users", -1) == -1 and rules["growth"].check("growth", -1) == -1  # in range
+    for name, value in [("users", 10_000_000_000), ("share", 1.0), ("level", 0.5), ("grid", [0, 1e10]),
+                        ("note", "<anything>"), ("flag", False), ("horizon", 24)]:
+        assert rules[name].check(name, value) == value
 
 
 def test_payload_contract_checks_types_and_missing_keys():

@@ -84,6 +84,17 @@ def _full_width_month(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _report(tmp: Path, notebook: str, *extra: str) -> list[str]:
+    """``report`` of one notebook into a reports folder under tmp (which must stay unwritten)."""
+    return ["report", "--out", str(tmp / "reports"), "--only", notebook, *extra]
+
+
+def _scenario_with(tmp: Path, text: str) -> Path:
+    p = tmp / "bad_scenario.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
 BOMB = "\n".join(["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
                  + [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]" for i in range(8)]) + "\n"
 
@@ -115,6 +126,35 @@ CASES = [
          "nested deeper"),
     Case("billion laughs", lambda t: ["validate", "--assumptions", str(_yaml_file(t, BOMB))], "aliases"),
     Case("example-data --out an existing folder", lambda t: ["example-data", "--out", str(t)], "is a folder"),
+    Case("simulate --users 1e300", lambda t: ["simulate", "--users", "1e300", "--draws", "10"], "users must be"),
+    Case("simulate --users above the limit", lambda t: ["simulate", "--users", "2e10", "--draws", "10"], "1e+10"),
+    # report: every parameter, scenario and data file is checked in the plan step (exit 2, nothing written)
+    *[Case(f"report -p {nb[:2]} {param}", lambda t, nb=nb, param=param: _report(t, nb, "-p", param),
+           expect) for nb, param, expect in [
+        ("04_claude_routing", "users=-5", "parameter users: -5 is out of range"),
+        ("04_claude_routing", "users=abc", "users"),
+        ("04_claude_routing", "users=20000000000", "parameter users: 2e+10 is out of range"),
+        ("04_claude_routing", "sonnet_share=-0.5", "parameter sonnet_share: -0.5 is out of range; expected 0 to 1"),
+        ("04_claude_routing", "sonnet_share=.nan", "parameter sonnet_share: expected a finite number"),
+        ("04_claude_routing", "sonnet_share=.inf", "parameter sonnet_share: expected a finite number"),
+        ("04_claude_routing", "messages_per_user_month=-7", "parameter messages_per_user_month: -7"),
+        ("04_claude_routing", "budget_usd=-50", "parameter budget_usd: -50"),
+        ("05_conversion", "users=0", "parameter users: 0 is out of range"),
+        ("06_archival", "inactive_months_threshold=-3", "parameter inactive_months_threshold: -3"),
+        ("06_archival", "users_growth_per_month=-2", "parameter users_growth_per_month: -2 is out of range"),
+        ("06_archival", "horizon_months=-1", "parameter horizon_months: -1 is out of range"),
+        ("07_decisions", "roi_users=-5", "parameter roi_users: -5"),
+        ("02_growth_usage", "level=0", "parameter level: 0 is out of range; expected 0.01 to 0.999"),
+        ("02_growth_usage", "level=1", "parameter level: 1 is out of range"),
+        ("03_costs_scaling", "draws=2.5", "draws"),
+    ]],
+    Case("report with a bad metrics file", lambda t: _report(t, "02_growth_usage", "-p", "metrics_path="
+                                                               + str(_metrics_with(t, lambda s: s + "\x00\n"))), "NUL"),
+    Case("report with a bad roadmap", lambda t: _report(t, "01_roadmap_audit", "-p", "roadmap_path="
+                                                        + str(_roadmap_with(t, "unit: usd_per_month", "unit: [usd]"))),
+         "must be text"),
+    Case("report with a bad scenario", lambda t: _report(t, "03_costs_scaling", "--scenario", str(_scenario_with(
+        t, "description: x\noverrides:\n  no_such_input: 3\n"))), "unknown input"),
     Case("example-data --out below a file", lambda t: ["example-data", "--out", str(_metrics_with(t, str) / "x.csv")],
          "cannot be written"),
 ]

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from voyager_analysis import config, costs
+from voyager_analysis.assumptions import UNIT_LIMITS
 from voyager_analysis.errors import InputError
 from voyager_analysis.model_inputs import prices_as_of
 from voyager_analysis.results import Results
@@ -280,8 +281,9 @@ def _check(users, draws, seed) -> tuple[float, int, int]:
         u = float(users)
     except (TypeError, ValueError):
         raise InputError(f"users must be a number, got {users!r}") from None
-    if not math.isfinite(u) or u < 0:
-        raise InputError(f"users must be a finite number >= 0, got {users}")
+    limit = UNIT_LIMITS["users"]  # no real service reaches it; above it the dollars are nonsense digits
+    if not math.isfinite(u) or not 0 <= u <= limit:
+        raise InputError(f"users must be a finite number from 0 to {limit:g}, got {str(users)[:40]}")
     if isinstance(draws, bool) or int(draws) != draws or not 1 <= draws <= MAX_DRAWS:
         raise InputError(f"draws must be a whole number from 1 to {MAX_DRAWS:,}, got {draws}")
     if isinstance(seed, bool) or int(seed) != seed or seed < 0:

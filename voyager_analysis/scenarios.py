@@ -21,6 +21,7 @@ base case. ``project.scenario(name)`` loads one against the project's inputs; pa
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -59,8 +60,12 @@ class Scenario:
         return bool(self.source) and fig is not None and bool(fig.source) and not fig.rationale
 
     def markdown(self, prices_as_of: str = "") -> str:
-        """One paragraph for a notebook: name, description, how many inputs it overrides, the ops-hire switch."""
-        return (f"**Scenario `{self.name}`**: {self.description or 'no description'}  \n"
+        """One paragraph for a notebook: name, description, how many inputs it overrides, the ops-hire switch.
+
+        The name and description come from a file: they are shown as literal text (:func:`markdown_text`),
+        never as markup, links or HTML."""
+        name = f"`{self.name}`" if "`" not in self.name else markdown_text(self.name)  # a code span is literal
+        return (f"**Scenario {name}**: {markdown_text(self.description or 'no description')}  \n"
                 f"{len(self.overrides)} input(s) overridden; ops-hire line {'ON' if self.include_ops_hire else 'off'}."
                 + (f" List prices as_of {prices_as_of}." if prices_as_of else ""))
 
@@ -72,6 +77,16 @@ class Scenario:
                  "distribution": "point" if f.is_point else f.distribution, "source": f.origin}
                 for k, f in self.overrides.items()]
         return pd.DataFrame(rows, columns=["input", "low", "high", "unit", "distribution", "source"]).set_index("input")
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()<>#!|~])")
+
+
+def markdown_text(text: str) -> str:
+    """``text`` (from an input file) as Markdown that renders to exactly that text on one line: every
+    character Markdown gives a meaning inside a line (tags, entities, links, images, emphasis, code) is
+    backslash-escaped, so no HTML tag, link or image survives, whatever the renderer's raw-HTML setting."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", " ".join(str(text).split())).replace("&", "&amp;")
 
 
 def list_scenarios(folder: str | Path | None = None) -> list[str]:
@@ -174,4 +189,4 @@ def load_scenario(name_or_path: str | Path | Scenario | None, *, inputs: Mapping
                     path=path, source={str(k): str(v) for k, v in source.items()})
 
 
-__all__ = ["Scenario", "SCENARIO_KEYS", "list_scenarios", "scenario_path", "load_scenario"]
+__all__ = ["Scenario", "SCENARIO_KEYS", "markdown_text", "list_scenarios", "scenario_path", "load_scenario"]

@@ -7,7 +7,7 @@ def add_arguments(p):
     from voyager_analysis import config
     from voyager_analysis.cli import add_json_flag
 
-    p.add_argument("--users", required=True, type=float, metavar="N", help="monthly active users (>= 0)")
+    p.add_argument("--users", required=True, type=float, metavar="N", help="monthly active users (0 to 1e10)")
     p.add_argument("--draws", type=int, default=100_000, metavar="D", help="Monte Carlo draws (default: %(default)s)")
     p.add_argument("--seed", type=int, default=config.DEFAULT_SEED, metavar="S",
                    help="random seed; the same seed gives identical output (default: %(default)s)")

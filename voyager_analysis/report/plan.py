@@ -17,6 +17,7 @@ from typing import Any
 
 from voyager_analysis import config
 from voyager_analysis.errors import InputError, located, suggest
+from voyager_analysis.values import ParameterRule, parameter_rules
 
 #: Parameters the runner itself sets; users cannot pass them with -p.
 RUN_DIR_PARAMETER = "run_dir"
@@ -32,6 +33,7 @@ class Parameter:
     name: str
     type_name: str | None  # the annotation as written ('int', 'float', 'str', ...) or None
     default: Any
+    rule: ParameterRule | None = field(default=None, compare=False)  # the range its comment declares
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def declared_parameters(path: str | Path) -> dict[str, Parameter]:
     except SyntaxError as exc:
         raise located(path, f"parameters cell line {exc.lineno}", "is not plain Python assignments") from None
     params: dict[str, Parameter] = {}
+    rules = parameter_rules(source)
     for node in tree.body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             target, annotation, value = node.target.id, ast.unparse(node.annotation), node.value
@@ -129,7 +132,7 @@ def declared_parameters(path: str | Path) -> dict[str, Parameter]:
             default = ast.literal_eval(value) if value is not None else None
         except ValueError:
             default = ast.unparse(value)
-        params[target] = Parameter(target, annotation, default)
+        params[target] = Parameter(target, annotation, default, rules.get(target))
     return params
 
 
@@ -223,6 +226,49 @@ def _coerce_all(specs: list[NotebookSpec], parameters: Iterable[str] | Mapping[s
     return coerced
 
 
+#: Notebook parameters naming input files, and the load_project argument each one is.
+_PROJECT_PATHS = {"metrics_path": "metrics_path", "prices_path": "prices_path", "roadmap_path": "roadmap_path"}
+
+
+def _check_values(specs: list[NotebookSpec], coerced: Mapping[str, Any]) -> None:
+    """Every parameter each notebook will run with (its default or the -p value) against the range its
+    comment declares: the rule the notebooks apply themselves (:mod:`voyager_analysis.values`)."""
+    for s in specs:
+        for name, p in s.parameters.items():
+            if p.rule is not None and name not in (RUN_DIR_PARAMETER, SCENARIO_PARAMETER):
+                p.rule.check(name, coerced.get(name, p.default))
+
+
+def _check_inputs(specs: list[NotebookSpec], coerced: Mapping[str, Any], nb_dir: Path) -> None:
+    """Load and validate the data files the notebooks will read (roadmap, prices, metrics, their own
+    assumption files), once per distinct set, so that a bad file is exit 2 before any kernel starts."""
+    from voyager_analysis.assumptions import load_figures
+    from voyager_analysis.project import load_project
+
+    seen: set[tuple] = set()
+    for s in specs:
+        values = {n: coerced.get(n, p.default) for n, p in s.parameters.items()}
+        paths = {arg: nb_dir / str(values[n]) for n, arg in _PROJECT_PATHS.items()
+                 if isinstance(values.get(n), str) and values[n]}
+        key = tuple(sorted((k, str(v)) for k, v in paths.items()))
+        if key and key not in seen:
+            seen.add(key)
+            project = load_project(**paths)
+            if "metrics_path" in paths:
+                project.metrics  # noqa: B018 - loading it validates it
+        own = values.get("assumptions_path")
+        if isinstance(own, str) and own and ("assumptions", own) not in seen:
+            seen.add(("assumptions", own))
+            load_figures(nb_dir / own)
+
+
+def _notebook_path(path: Path, nb_dir: Path) -> str:
+    """``path`` as a notebook parameter: relative to the notebooks folder when it lies in the folder holding
+    it (the project), else absolute (the report's scrubber shows an outside path as its file name; a relative
+    path climbing out of the project would spell out this machine's folders)."""
+    return os.path.relpath(path, nb_dir) if path.is_relative_to(nb_dir.parent) else str(path)
+
+
 def plan_run(*, notebooks_dir: str | Path | None = None, out_dir: str | Path | None = None,
              data_dir: str | Path | None = None, only: Sequence[str] | None = None,
              scenario: str | Path | None = None, parameters: Iterable[str] | Mapping[str, Any] | None = None,
@@ -241,6 +287,8 @@ def plan_run(*, notebooks_dir: str | Path | None = None, out_dir: str | Path | N
     specs = [NotebookSpec(p, declared_parameters(p)) for p in paths]
     _check_options(jobs, keep, timeout_s)
     coerced = _coerce_all(specs, parameters)
+    _check_values(specs, coerced)
+    _check_inputs(specs, coerced, nb_dir)
 
     scenario_path = None
     if scenario is not None:
@@ -257,7 +305,7 @@ def plan_run(*, notebooks_dir: str | Path | None = None, out_dir: str | Path | N
     for s in specs:
         values = {k: v for k, v in coerced.items() if k in s.parameters}
         if scenario_path is not None and SCENARIO_PARAMETER in s.parameters:
-            values[SCENARIO_PARAMETER] = os.path.relpath(scenario_path, nb_dir)
+            values[SCENARIO_PARAMETER] = _notebook_path(scenario_path, nb_dir)
         injected[s.name] = values
 
     out = Path(out_dir or config.REPORTS_DIR).resolve()

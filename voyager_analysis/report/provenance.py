@@ -158,8 +158,14 @@ def read_trace(trace_file: Path, data_dir: Path) -> list[str] | None:
 
 # --- privacy: paths, user and host names out of every output ---------------------------------------------
 
+#: An absolute POSIX path of at least two parts that starts a word (not part of a URL, a ``<placeholder>/...``
+#: path, a ratio such as ``usd/month`` or a closing HTML tag); group 1 is its last part.
+_ABSOLUTE_PATH_RE = re.compile(r"(?<![\w.~>/:<\\-])/(?:[\w.-]+/)+([\w.-]+)")
+
+
 class Scrubber:
-    """Replace this machine's absolute paths, home, user and host names in text with placeholders."""
+    """Replace this machine's absolute paths, home, user and host names in text with placeholders; any
+    other absolute path (a ``-p metrics_path=/tmp/x.csv`` outside the repository) becomes its file name."""
 
     def __init__(self, pairs: Iterable[tuple[str, str]]):
         seen: dict[str, str] = {}
@@ -176,17 +182,108 @@ class Scrubber:
                 text = text.replace(old, new)
         if self.host_re is not None:
             text = self.host_re.sub("<host>", text)
-        return text
+        return _ABSOLUTE_PATH_RE.sub(r"\1", text) if "/" in text else text
 
     def walk(self, obj: Any) -> Any:
-        """Scrub every string in a JSON-like tree, except binary image payloads (base64)."""
+        """Scrub every string in a JSON-like tree, except binary image payloads (base64); Markdown outputs
+        lose raw HTML and non-http(s) links (:func:`inert_markdown`)."""
         if isinstance(obj, str):
             return self(obj)
         if isinstance(obj, list):
             return [self.walk(v) for v in obj]
         if isinstance(obj, dict):
-            return {k: (v if _is_binary_mime(k) else self.walk(v)) for k, v in obj.items()}
+            return {k: (v if _is_binary_mime(k) else _MIME_FILTERS.get(k, _same)(self.walk(v)))
+                    for k, v in obj.items()}
         return obj
+
+
+# --- nothing executable: a shared report never carries markup from an input file ------------------------------
+
+#: The start of an HTML tag, comment or declaration in Markdown text (``p < 0.05`` and ``<5%`` are not).
+#: An odd number of backslashes before it makes it a literal ``<`` already (:func:`scenarios.markdown_text`).
+_TAG_START_RE = re.compile(r"(?<!\\)((?:\\\\)*)<(?=[A-Za-z/!?])")
+#: A Markdown link target or link definition with a URL scheme: ``](scheme:`` or ``[id]: scheme:``.
+_LINK_SCHEME_RE = re.compile(r"(\]\(\s*<?\s*|^\s*\[[^\]\n]+\]:\s*<?\s*)([A-Za-z][A-Za-z0-9+.-]*:|&|%)", re.M)
+_SAFE_SCHEMES = ("http", "https", "mailto")  # a target starting with an entity or %-escape is not safe either
+
+
+def inert_markdown(text: Any) -> Any:
+    """A notebook's Markdown output with every raw HTML tag shown as text (``&lt;``) and every link whose
+    scheme is not http(s)/mailto pointing nowhere (``#``), so that no Markdown renderer can turn text from
+    an input file (a scenario description, a roadmap label) into a script, a handler or a ``javascript:``
+    link. Relative links are kept."""
+    if isinstance(text, list):
+        return [inert_markdown(t) for t in text]
+    if not isinstance(text, str):
+        return text
+    text = _LINK_SCHEME_RE.sub(lambda m: m.group(0) if m.group(2)[:-1].lower() in _SAFE_SCHEMES else m.group(1) + "#", text)
+    return _TAG_START_RE.sub(r"\1&lt;", text)
+
+
+#: Elements dropped from HTML outputs with everything inside them.
+_DROPPED_ELEMENTS = frozenset({"script", "iframe", "object", "embed", "frame", "frameset", "applet", "base", "meta"})
+_URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "xlink:href", "background", "poster", "data"})
+
+
+def inert_html(text: Any) -> Any:
+    """A notebook's HTML output (a table, a results object's ``_repr_html_``) rebuilt without script-like
+    elements, ``on*`` event attributes and links whose scheme is not http(s)/mailto (relative links and
+    ``data:image/`` sources are kept); text is re-escaped. A second line of defence: the tables and results
+    objects escape what they show."""
+    if isinstance(text, list):
+        return inert_html("".join(str(t) for t in text))
+    if not isinstance(text, str) or "<" not in text:
+        return text
+    from html import escape
+    from html.parser import HTMLParser
+
+    out: list[str] = []
+    skip = [0]
+    raw = [0]  # inside <style>: text is CSS, not re-escaped
+
+    def safe_url(value: str) -> bool:
+        v = re.sub(r"[\x00-\x20]", "", value).lower()
+        scheme = re.match(r"([a-z][a-z0-9+.-]*):", v)
+        return scheme is None or scheme.group(1) in _SAFE_SCHEMES or v.startswith("data:image/")
+
+    class Rebuild(HTMLParser):
+        def handle_starttag(self, tag, attrs, end=""):
+            if tag in _DROPPED_ELEMENTS:
+                skip[0] += not end
+                return
+            if skip[0]:
+                return
+            raw[0] += tag == "style" and not end
+            kept = "".join(f' {k}="{escape(v or "", quote=True)}"' if v is not None else f" {k}"
+                           for k, v in attrs if not k.startswith("on")
+                           and (k not in _URL_ATTRIBUTES or v is None or safe_url(v)))
+            out.append(f"<{tag}{kept}{end}>")
+
+        def handle_startendtag(self, tag, attrs):
+            self.handle_starttag(tag, attrs, end=" /")
+
+        def handle_endtag(self, tag):
+            if tag in _DROPPED_ELEMENTS:
+                skip[0] = max(0, skip[0] - 1)
+            elif not skip[0]:
+                raw[0] -= tag == "style" and raw[0] > 0
+                out.append(f"</{tag}>")
+
+        def handle_data(self, data):
+            if not skip[0]:
+                out.append(data if raw[0] else escape(data, quote=False))
+
+    parser = Rebuild(convert_charrefs=True)
+    parser.feed(text)
+    parser.close()
+    return "".join(out)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_MIME_FILTERS = {"text/markdown": inert_markdown, "text/html": inert_html}
 
 
 def _is_binary_mime(key: str) -> bool:
