@@ -173,3 +173,16 @@ def test_html_report_from_hostile_inputs_carries_no_markup_and_no_absolute_path(
         assert str(tmp_path) not in text and os.path.realpath(tmp_path) not in text, f.name
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["parameters"]["metrics_path"] == "x.csv"
+
+
+def test_notebooks_can_check_their_parameters_with_the_same_rule(monkeypatch):
+    from voyager_analysis.errors import InputError
+    from voyager_analysis.nbtools import check_parameters
+
+    monkeypatch.chdir(ROOT)  # not the notebooks folder: falls back to the repository's notebooks/
+    good = {"users": -1, "sonnet_share": 0.3, "budget_usd": 500.0, "haiku_model": "", "seed": 1, "other": -9}
+    check_parameters("04_claude_routing", good)
+    with pytest.raises(InputError, match=r"^parameter sonnet_share: -0\.5 is out of range; expected 0 to 1"):
+        check_parameters("04_claude_routing", {**good, "sonnet_share": -0.5})
+    with pytest.raises(InputError, match=r"^parameter level: 0 is out of range"):
+        check_parameters("02_growth_usage", {"level": 0})

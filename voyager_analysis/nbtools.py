@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,3 +39,23 @@ def read_results(notebook_path: str | Path) -> dict | None:
                 if RESULTS_MIME in data:
                     return data[RESULTS_MIME]
     return None
+
+
+def check_parameters(notebook: str, namespace: Mapping[str, Any]) -> None:
+    """Check a notebook's parameters (``globals()`` after the injected cell) against the ranges its own
+    ``parameters`` cell declares in its comments (:func:`voyager_analysis.values.parameter_rules`): the rule the
+    report's plan step applies, so papermill users get the same one-line InputError naming the parameter.
+
+    The declarations are read from ``<notebook>.ipynb`` in the working directory (where Jupyter and the report
+    runner start the kernel), else in the repository's ``notebooks/``.
+    """
+    from voyager_analysis import config
+    from voyager_analysis.values import check_declared, parameter_rules
+
+    path = Path(f"{notebook}.ipynb")
+    if not path.is_file():
+        path = config.NOTEBOOKS_DIR / path.name
+    cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    source = next(("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "code"
+                   and "parameters" in c.get("metadata", {}).get("tags", [])), "")
+    check_declared(namespace, parameter_rules(source))
