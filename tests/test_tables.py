@@ -77,3 +77,8 @@ def test_styler_and_results_objects_are_accepted():
             return df
 
     assert tables.table(R()).rows == [["30,000"], ["100,000"]]
+
+
+def test_given_headers_are_used_capitalised():
+    t = tables.table(pd.DataFrame({"claim": ["x"], "users": [5]}), headers={"claim": "roadmap says"})
+    assert t.headers == ["Roadmap says", "Users"]

@@ -167,12 +167,14 @@ def cell(value: Any, formatter: Formatter | str = number) -> str:
     return str(value)
 
 
-_CSS = ("<style>.va-table{overflow-x:auto;max-width:100%;margin:.6em 0}.va-table table{border-collapse:collapse;"
-        "font-size:.92em}.va-table th,.va-table td{padding:.25em .6em;border-bottom:1px solid #e3e6ea;"
-        "vertical-align:top;overflow-wrap:normal;word-break:normal}.va-table th{text-align:left;background:#f4f6f8;"
-        "min-width:4em}.va-table td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}"
-        ".va-table td.word{white-space:nowrap}.va-table td.text{min-width:16em;max-width:40em}.va-table caption{caption-side:bottom;"
-        "text-align:left;font-size:.85em;color:#555;padding-top:.3em}</style>")
+#: The table style; the class is doubled to outrank JupyterLab's ``:not(...).jp-RenderedHTMLCommon td`` rules.
+_CSS = ("<style>div.va-table{overflow-x:auto;max-width:100%;margin:.6em 0}div.va-table.va-table table{border-collapse:collapse;"
+        "font-size:.92em;margin:0}div.va-table.va-table table th,div.va-table.va-table table td{padding:.25em .6em;text-align:left;"
+        "border-bottom:1px solid #e3e6ea;vertical-align:top;overflow-wrap:normal;word-break:normal}"
+        "div.va-table.va-table table th{background:#f4f6f8;min-width:4em}div.va-table.va-table table .num{text-align:right}"
+        "div.va-table.va-table table td.num{white-space:nowrap;font-variant-numeric:tabular-nums}"
+        "div.va-table.va-table table td.word{white-space:nowrap}div.va-table.va-table table td.text{min-width:16em;max-width:40em}"
+        "div.va-table caption{caption-side:bottom;text-align:left;font-size:.85em;color:#555;padding-top:.3em}</style>")
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,8 @@ class Table:
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        head = "".join(f"<th>{esc(h)}</th>" for h in self.headers)
+        head = "".join(f"<th class=\"num\">{esc(h)}</th>" if num else f"<th>{esc(h)}</th>"
+                       for h, num in zip(self.headers, self.numeric))
         kinds = [["num" if num else "text" if len(v) > 24 else "word" for v, num in zip(row, self.numeric)]
                  for row in self.rows]
         body = "".join("<tr>" + "".join(f"<td class=\"{k}\">{esc(v)}</td>" for v, k in zip(row, ks)) + "</tr>"
@@ -248,7 +251,7 @@ def table(df, formats: dict[str, Formatter | str] | None = None, *, index: bool 
         texts = [cell(v, kind) for v in values]
         columns.append(texts)
         numeric.append(all(_is_number(v) or is_missing(v) for v in values) and any(_is_number(v) for v in values))
-        label = headers.get(name, header(name))
+        label = headers[name][:1].upper() + headers[name][1:] if name in headers else header(name)
         if kind == "share" and "%" not in label:
             label += " (%)"
         out_headers.append(label)
