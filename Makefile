@@ -40,10 +40,10 @@ $(LOW_STAMP): pyproject.toml ci/lowest-versions.txt
 
 test-lowest: $(LOW_STAMP) $(EXAMPLE_EVENTS) ## the fast tests on the lowest supported pandas/numpy/scipy/statsmodels/matplotlib
 	$(LOW)/bin/python -c "import pandas, numpy; print('lowest versions: pandas', pandas.__version__, 'numpy', numpy.__version__)"
-	$(LOW)/bin/python -m pytest tests -m "not slow" -p no:cacheprovider
+	$(LOW)/bin/python -m pytest tests -m "not slow" -n 2 -p no:cacheprovider
 
-test-fast: $(STAMP) ## unit tests only (skips tests marked slow)
-	$(PY) -m pytest tests -m "not slow"
+test-fast: $(STAMP) $(EXAMPLE_EVENTS) ## the tests not marked slow, on both cores (under a minute)
+	$(PY) -m pytest tests -m "not slow" -n 2 -p no:cacheprovider
 
 bench: $(STAMP) ## benchmarks: Monte Carlo vs loop, derive vs pandas and the three engines, HAC at 100K rows, report vs serial papermill and an unchanged re-run
 	$(PY) -m benchmarks

@@ -19,6 +19,9 @@ import pytest
 
 from tests.conftest import ROOT
 
+#: One interpreter per case (a hang must not block the suite): part of `make test`, not `make test-fast`.
+pytestmark = pytest.mark.slow
+
 METRICS = (ROOT / "data" / "metrics" / "example_monthly.csv").read_text(encoding="utf-8")
 ROADMAP = (ROOT / "data" / "assumptions" / "roadmap.yaml").read_text(encoding="utf-8")
 METRICS_COMMANDS = (["validate", "--metrics"], ["fit", "growth", "--metrics"], ["scaling", "--metrics"],

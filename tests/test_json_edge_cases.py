@@ -13,6 +13,10 @@ import pytest
 
 from voyager_analysis.months import month_number, month_str
 
+#: Every --json command on every edge-case series (full fits with calibration): part of `make test`, not
+#: `make test-fast`.
+pytestmark = pytest.mark.slow
+
 COMMANDS = [("fit", "growth"), ("scaling",), ("scaling", "--cross-section"), ("triggers",)]
 
 

@@ -25,7 +25,7 @@ UNIT_WORDS = {"path", "folder", "name", "users", "count", "fraction", "months", 
               "row", "seed", "percent", "gb", "draws", "list"}
 #: Help texts still without a unit word; their comments belong to the parameter-validation work (issue 18).
 #: Remove an entry when its comment says its unit (e.g. "count; Sobol' base sample size ...").
-AWAITING_UNIT = {("04_claude_routing", "sobol_n"), ("06_archival", "sobol_n"), ("07_decisions", "growth_model")}
+AWAITING_UNIT: set[tuple[str, str]] = set()
 
 
 def declared(notebook: Path) -> dict[str, dict]:

@@ -12,6 +12,9 @@ import pytest
 
 from sources_tiny import TINY, assert_matches_expected, example_events_folder, write_tiny_csv  # noqa: F401
 
+#: A JVM and a Spark session: part of `make test` (and CI), not of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def spark():

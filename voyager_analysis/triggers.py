@@ -437,8 +437,10 @@ def _forecast_one(df, spec, th, mapper: MonthMapper | None, level, n_sim, rng, s
         # expected month-on-month change of cost = (users_m / users_{m-1})^b - 1 along each growth path
         m_index = mapper.months[1:].astype(float)
         future = m_index > mapper.t_last
-        est = _first_change(np.expm1(fit.slope * np.diff(mapper.int_log))[None, :], th, m_index, future)[0]
-        draws = _first_change(np.expm1(b_draws[:, None] * np.diff(mapper.int_draw_log, axis=1)), th, m_index, future)
+        with np.errstate(over="ignore"):  # a draw whose users explode gives +inf change: it fires, as it should
+            est = _first_change(np.expm1(fit.slope * np.diff(mapper.int_log))[None, :], th, m_index, future)[0]
+            draws = _first_change(np.expm1(b_draws[:, None] * np.diff(mapper.int_draw_log, axis=1)), th, m_index,
+                                  future)
         out.update(month=float(est), month_draws=draws, fit=fit)
         return out
     fit = fit_metric(df, spec, level=level, seed=seed)

@@ -72,7 +72,7 @@ MAX_MAGNITUDE = 1e15
 #: Ranges implied by a parameter comment's first word (see the module docstring).
 UNIT_RANGES: dict[str, tuple[float, float]] = {
     "fraction": (0.0, 1.0), "share": (0.0, 1.0), "users": (0.0, 1e10), "usd": (0.0, 1e12),
-    "usd/month": (0.0, 1e12), "months": (0.0, 1200.0), "count": (0.0, 1e9), "tokens": (0.0, 1e9),
+    "usd/month": (0.0, 1e12), "months": (0.0, 100 * 12.0), "count": (0.0, 1e9), "tokens": (0.0, 1e9),
     "messages": (0.0, 1e9), "hours": (0.0, 1e5), "integer": (0.0, 2.0**63 - 1),
 }
 _RANGE_RE = re.compile(r"\[\s*(-?\d+(?:\.\d*)?(?:e[+-]?\d+)?)\s*,\s*(-?\d+(?:\.\d*)?(?:e[+-]?\d+)?)\s*\]", re.I)

@@ -328,6 +328,7 @@ def make_scrubber(notebooks_dir: Path, out_dir: Path, data_dir: Path, tmp_dir: P
     if tmp_dir is not None and run_dir is not None:
         old_forms, new_forms = _path_forms(tmp_dir, base), _path_forms(run_dir, base)
         pairs += [(old_forms[k], new_forms[k]) for k in old_forms if k in new_forms]
+        pairs.append((tmp_dir.name, run_dir.name))  # the folder's bare name, as the summary's notes show it
     for path, label in [(out_dir, "<reports>"), (notebooks_dir, "<notebooks>"), (data_dir, "<data>")]:
         if not _inside(path, config.ROOT):
             forms = _path_forms(path, base)
