@@ -82,3 +82,16 @@ def test_styler_and_results_objects_are_accepted():
 def test_given_headers_are_used_capitalised():
     t = tables.table(pd.DataFrame({"claim": ["x"], "users": [5]}), headers={"claim": "roadmap says"})
     assert t.headers == ["Roadmap says", "Users"]
+
+
+def test_show_displays_once_and_returns_nothing(monkeypatch):
+    """A cell ending with show(...) must not display the table a second time as the cell's value."""
+    import IPython.display
+    import pandas as pd
+
+    from voyager_analysis import tables
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    assert tables.show(pd.DataFrame({"users": [1000]})) is None
+    assert len(shown) == 1

@@ -260,13 +260,12 @@ def table(df, formats: dict[str, Formatter | str] | None = None, *, index: bool 
     return Table(out_headers, rows, numeric, caption=caption, footnotes=notes)
 
 
-def show(df, formats: dict[str, Formatter | str] | None = None, **kwargs) -> Table:
-    """Display :func:`table` of ``df`` in the notebook (and return it)."""
+def show(df, formats: dict[str, Formatter | str] | None = None, **kwargs) -> None:
+    """Display :func:`table` of ``df`` in the notebook. Returns nothing, so a cell ending with ``show(...)``
+    does not display the table a second time (use :func:`table` to keep the object)."""
     from IPython.display import display
 
-    t = table(df, formats, **kwargs)
-    display(t)
-    return t
+    display(table(df, formats, **kwargs))
 
 
 __all__ = ["FORMATS", "MISSING", "Table", "cell", "column_kind", "header", "is_missing", "number", "show", "table"]

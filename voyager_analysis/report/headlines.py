@@ -66,7 +66,8 @@ def _cost_per_user(r: Mapping[str, Any]) -> Card:
     verdict, tone = "", "neutral"
     shape = r["03_costs_scaling"].get("elasticity_verdict")
     if isinstance(shape, str):
-        verdict = f"total cost grows {shape} with users"
+        verdict = (f"observed total cost grows {shape} with users" if shape in ("sub-linear", "linear", "super-linear")
+                   else f"sub-linearity of the observed cost: {shape}")
         tone = "good" if shape == "sub-linear" else "warn"
     return Card("cost_per_user", "Infrastructure cost per user", "03_costs_scaling", f"{usd(value)} / user-month",
                 f"median of the cost model at {users_text(at)} users", verdict, tone, value, "USD per user-month")
