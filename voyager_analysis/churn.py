@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from voyager_analysis.errors import ConvergenceError, InputError
+from voyager_analysis.errors import ConvergenceError, ConvergenceWarning, InputError
 from voyager_analysis.results import Missing, Results
 
 TIERS = ("pro", "max")
@@ -212,8 +212,12 @@ def tier_churn(tier: str, periods, churned, counts=None, *, horizon_months: int 
     w = np.ones(len(periods)) if counts is None else np.asarray(counts, dtype=float)
     churned = np.asarray(churned, dtype=bool)
     km = kaplan_meier(periods, churned, w, level=level)
+    import warnings
+
     try:
-        fit = fit_sbg(periods, churned, w, level=level)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            fit = fit_sbg(periods, churned, w, level=level)
     except ConvergenceError as exc:
         reason = Missing(f"no sBG fit for {tier}: {exc}")
         return TierChurn(tier, int(w.sum()), int(w[churned].sum()), km, reason, reason, reason, reason)
@@ -221,6 +225,9 @@ def tier_churn(tier: str, periods, churned, counts=None, *, horizon_months: int 
     monthly, model = fit.equivalent_churn(horizon_months), "sBG"
     if not all(math.isfinite(x) for x in monthly):  # on the geometric ridge: the limit model gives the churn
         monthly, model = geometric_churn(periods, churned, w, level=level), "geometric"
+    else:  # the sBG's numbers are used: its warnings (a parameter at a bound ...) matter, so pass them on
+        for warning in caught:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return TierChurn(tier=tier, n=int(w.sum()), churned=int(w[churned].sum()), kaplan_meier=km, sbg=fit,
                      monthly_churn=monthly, monthly_churn_model=model,
                      median_lifetime_months=fit.median_lifetime(),
