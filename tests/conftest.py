@@ -29,6 +29,33 @@ def prices():
 
 
 @pytest.fixture(scope="session")
+def project():
+    """The checkout's data folder, read and validated once for the session (analyses only read it)."""
+    from voyager_analysis.project import load_project
+
+    return load_project()
+
+
+@pytest.fixture(scope="session")
+def base_inputs(project):
+    return project.base_inputs()
+
+
+def ar1(rng, n: int, rho: float, sd: float):
+    """Stationary AR(1) noise with innovation sd ``sd`` (for tests of the HAC machinery)."""
+    import math
+
+    import numpy as np
+
+    eps = rng.normal(0.0, sd, n)
+    e = np.empty(n)
+    e[0] = eps[0] / math.sqrt(1 - rho**2)
+    for i in range(1, n):
+        e[i] = rho * e[i - 1] + eps[i]
+    return e
+
+
+@pytest.fixture(scope="session")
 def example_metrics():
     from voyager_analysis.metrics import load_metrics
 

@@ -246,13 +246,6 @@ def test_notebook_responds_to_parameters(tmp_path, prices):
 
 # --- the analysis (notebook 06's computation) -----------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def project():
-    import voyager_analysis as va
-
-    return va.load_project()
-
-
 def analysis(project, **params):
     return archival.analyse(project, **{"sobol_n": 64, "seed": 1, **params})
 

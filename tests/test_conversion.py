@@ -13,13 +13,6 @@ FAST = dict(draws=1000, sobol_n=64, months=24, seed=3)
 
 
 @pytest.fixture(scope="module")
-def project():
-    from voyager_analysis.project import load_project
-
-    return load_project()
-
-
-@pytest.fixture(scope="module")
 def base(project):
     return conversion_analysis(project, **FAST)
 

@@ -8,18 +8,6 @@ import pytest
 from voyager_analysis import costs, montecarlo
 
 
-@pytest.fixture(scope="module")
-def project():
-    from voyager_analysis.project import load_project
-
-    return load_project()
-
-
-@pytest.fixture(scope="module")
-def base_inputs(project):
-    return project.base_inputs()
-
-
 # --- each component by hand ----------------------------------------------------------------------------------
 
 def test_vercel_by_hand():

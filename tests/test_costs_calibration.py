@@ -10,18 +10,6 @@ from voyager_analysis import calibration, costs, montecarlo
 from voyager_analysis.assumptions import Figure
 
 
-@pytest.fixture(scope="module")
-def project():
-    from voyager_analysis.project import load_project
-
-    return load_project()
-
-
-@pytest.fixture(scope="module")
-def base_inputs(project):
-    return project.base_inputs()
-
-
 # --- calibration ----------------------------------------------------------------------------------------------
 
 def test_envelope_brackets_every_draw(base_inputs):

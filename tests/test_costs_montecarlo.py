@@ -13,18 +13,6 @@ from voyager_analysis.assumptions import Figure
 from voyager_analysis.errors import InputError
 
 
-@pytest.fixture(scope="module")
-def project():
-    from voyager_analysis.project import load_project
-
-    return load_project()
-
-
-@pytest.fixture(scope="module")
-def base_inputs(project):
-    return project.base_inputs()
-
-
 # --- sampling -------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dist,mode,mean", [

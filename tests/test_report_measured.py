@@ -33,13 +33,6 @@ def measured(tmp_path_factory):
     return out, yaml.safe_load(out.read_text())
 
 
-@pytest.fixture(scope="module")
-def project():
-    import voyager_analysis as va
-
-    return va.load_project()
-
-
 def mode(fig: dict) -> float:
     return fig.get("mode", (fig["low"] + fig["high"]) / 2)
 

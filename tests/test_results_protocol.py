@@ -32,13 +32,6 @@ acct,Usage,2026-02-01T00:00:00Z,2026-02-02T00:00:00Z,1.10,1.10,USD,Amazon Web Se
 
 
 @pytest.fixture(scope="module")
-def project():
-    from voyager_analysis import load_project
-
-    return load_project()
-
-
-@pytest.fixture(scope="module")
 def growth_fit(project):
     from voyager_analysis import growth
 

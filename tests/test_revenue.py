@@ -12,13 +12,6 @@ from voyager_analysis.errors import InputError
 
 
 @pytest.fixture(scope="module")
-def project():
-    from voyager_analysis.project import load_project
-
-    return load_project()
-
-
-@pytest.fixture(scope="module")
 def model(project):
     return revenue.RevenueModel.from_inputs(project.base_inputs())
 

@@ -227,13 +227,6 @@ def test_notebook_responds_to_parameters_and_scenario(tmp_path):
 
 # --- the analysis (notebook 04's computation) -----------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def project():
-    import voyager_analysis as va
-
-    return va.load_project()
-
-
 def analysis(project, **params):
     return routing.analyse(project, **{"sobol_n": 64, "seed": 1, **params})
 

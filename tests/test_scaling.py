@@ -9,21 +9,12 @@ import pytest
 
 from voyager_analysis import scaling
 from voyager_analysis.errors import InputError
+from tests.conftest import ar1
 
 
 def logistic_users(n: int, K: float = 120_000.0, r: float = 0.32, t0: float = 16.0) -> np.ndarray:
     t = np.arange(n, dtype=float)
     return K / (1 + np.exp(-r * (t - t0)))
-
-
-def ar1(rng, n: int, rho: float, sd: float) -> np.ndarray:
-    """Stationary AR(1) noise with innovation sd ``sd``."""
-    eps = rng.normal(0.0, sd, n)
-    e = np.empty(n)
-    e[0] = eps[0] / math.sqrt(1 - rho**2)
-    for i in range(1, n):
-        e[i] = rho * e[i - 1] + eps[i]
-    return e
 
 
 # --- hand-checked cases ------------------------------------------------------------------------------------

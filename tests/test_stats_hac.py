@@ -10,15 +10,7 @@ import pytest
 
 from voyager_analysis.errors import InputError
 from voyager_analysis.stats import hac
-
-
-def ar1(rng, n: int, rho: float, sd: float) -> np.ndarray:
-    eps = rng.normal(0.0, sd, n)
-    e = np.empty(n)
-    e[0] = eps[0] / math.sqrt(1 - rho**2)
-    for i in range(1, n):
-        e[i] = rho * e[i - 1] + eps[i]
-    return e
+from tests.conftest import ar1
 
 
 def test_hac_covariance_by_hand():
