@@ -66,7 +66,8 @@ def main() -> int:
 
     # 3. model evaluation only, on the same pre-drawn inputs
     inputs = project.base_inputs()
-    values = montecarlo.sample_figures(inputs, VECTOR_DRAWS, config.DEFAULT_SEED)
+    # the draws as simulate() evaluates them: arrays for ranged inputs, floats for point ones
+    values = montecarlo.draw(inputs, montecarlo.streams(inputs, config.DEFAULT_SEED), VECTOR_DRAWS)
     eval_cpu, _ = _best(lambda: costs.evaluate(USERS, values), REPEATS)
     columns = {k: (v[:LOOP_DRAWS].tolist() if isinstance(v, np.ndarray) else None) for k, v in values.items()}
 
