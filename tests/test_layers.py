@@ -15,14 +15,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "voyager_analysis"
 #: layer number -> (name, modules or packages). Lower numbers are more basic; a module may import only from
 #: its own layer or lower ones.
 LAYERS: dict[int, tuple[str, tuple[str, ...]]] = {
-    0: ("base", ("config", "errors", "constants", "months", "results", "__init__")),
+    0: ("base", ("config", "errors", "constants", "months", "tables", "results", "__init__")),
     1: ("inputs", ("files", "assumptions", "metrics", "values", "model_inputs", "scenarios", "project")),
     2: ("sources and statistics", ("sources", "stats")),
     3: ("figures", ("plots",)),
     4: ("models", ("growth", "usage", "scaling", "costs", "revenue", "montecarlo", "calibration", "routing",
                    "archival", "sensitivity", "decisions", "triggers", "buildvsbuy", "sharding", "audit",
                    "cohorts", "churn", "measure", "analyses")),
-    5: ("presentation", ("contracts", "tables", "summary", "nbtools")),
+    5: ("presentation", ("contracts", "summary", "nbtools")),
     6: ("delivery", ("report", "cli", "__main__")),
 }
 LEVEL = {m: level for level, (_, mods) in LAYERS.items() for m in mods}

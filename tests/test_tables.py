@@ -95,3 +95,9 @@ def test_show_displays_once_and_returns_nothing(monkeypatch):
     monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
     assert tables.show(pd.DataFrame({"users": [1000]})) is None
     assert len(shown) == 1
+
+
+def test_percentile_headers_keep_their_spelling():
+    from voyager_analysis.tables import header
+
+    assert [header(h) for h in ("p5", "p50", "p95")] == ["p5", "p50", "p95"]

@@ -106,8 +106,13 @@ class Results:
         return to_jsonable(self._payload())
 
     def _repr_html_(self) -> str:
+        from voyager_analysis.tables import table_html
+
         s = self.summary()
-        body = s._repr_html_() if hasattr(s, "_repr_html_") else f"<pre>{html.escape(str(s))}</pre>"
+        if hasattr(s, "columns"):  # a DataFrame: units, separators, "—" for missing (voyager_analysis.tables)
+            body = table_html(s)
+        else:
+            body = s._repr_html_() if hasattr(s, "_repr_html_") else f"<pre>{html.escape(str(s))}</pre>"
         return f"<div><strong>{html.escape(self.title)}</strong>{body}</div>"
 
     def __repr__(self) -> str:

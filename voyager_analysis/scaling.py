@@ -28,6 +28,7 @@ from voyager_analysis.errors import InputError
 from voyager_analysis.results import Results
 from voyager_analysis.stats.bootstrap import block_bootstrap_residuals, block_length
 from voyager_analysis.stats.hac import HACRegression, check_series, hac_regression, hc3_regression
+from voyager_analysis.tables import table_html
 
 #: Below this many points the results carry a small-sample warning.
 SMALL_N = 12
@@ -126,7 +127,7 @@ class ElasticityTest(Results):
         note = f"<p><i>caution: {html.escape(self.warning)}</i></p>" if self.warning else ""
         return (f"<p><b>{html.escape(self.title)}: {self.elasticity:.3f}, verdict {self.verdict}</b> "
                 f"(one-sided p = {self.p_value:.3g}, n = {self.n})<br><small>{html.escape(self.method)}</small></p>"
-                + note + self.summary().to_html(float_format="{:.4g}".format))
+                + note + table_html(self.summary()))
 
     def plot_loglog(self, roadmap_result=None, *, label: str = "observed months", note: str = ""):
         """Cost vs users on log-log axes with the fitted line and its band (optionally the roadmap's own)."""

@@ -48,6 +48,8 @@ def header(name: Any) -> str:
     """A column name for people: ``monthly_cost_usd`` → ``Monthly cost (USD)``; other names unchanged but
     for underscores (``users_at_min_roi`` → ``Users at min ROI``)."""
     text = str(name)
+    if re.fullmatch(r"p\d{1,2}(\.\d+)?", text):  # percentiles keep their usual spelling: p5, p50, p95
+        return text
     if not re.fullmatch(r"[A-Za-z0-9_]+", text) or "_" not in text and text.lower() == text and len(text) < 3:
         return text
     unit = ""
@@ -260,6 +262,11 @@ def table(df, formats: dict[str, Formatter | str] | None = None, *, index: bool 
     return Table(out_headers, rows, numeric, caption=caption, footnotes=notes)
 
 
+def table_html(df, formats: dict[str, Formatter | str] | None = None, **kwargs) -> str:
+    """The HTML of :func:`table` (for a results object's ``_repr_html_``)."""
+    return table(df, formats, **kwargs)._repr_html_()
+
+
 def show(df, formats: dict[str, Formatter | str] | None = None, **kwargs) -> None:
     """Display :func:`table` of ``df`` in the notebook. Returns nothing, so a cell ending with ``show(...)``
     does not display the table a second time (use :func:`table` to keep the object)."""
@@ -268,4 +275,4 @@ def show(df, formats: dict[str, Formatter | str] | None = None, **kwargs) -> Non
     display(table(df, formats, **kwargs))
 
 
-__all__ = ["FORMATS", "MISSING", "Table", "cell", "column_kind", "header", "is_missing", "number", "show", "table"]
+__all__ = ["FORMATS", "MISSING", "Table", "cell", "column_kind", "header", "is_missing", "number", "show", "table", "table_html"]

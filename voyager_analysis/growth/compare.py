@@ -22,6 +22,7 @@ from voyager_analysis.growth.averaging import rolling_origin
 from voyager_analysis.growth.models import MODELS, make_model
 from voyager_analysis.growth.roadmap import _roadmap_offset, roadmap_milestone_months, roadmap_month_zero
 from voyager_analysis.results import Missing, Results, to_jsonable
+from voyager_analysis.tables import table_html
 
 
 #: How observations scatter around the curves is chosen from the data; this says how (in every output).
@@ -340,7 +341,7 @@ class GrowthComparison(Results):
                     if isinstance(cov, float) else "")
         return (f"<p><b>{html.escape(self.title)}</b> (n={self.t.size}); selected by AICc: <b>{self.selected}</b> with "
                 f"<b>{self.error_model}</b> errors{cal_text}<br><small>{html.escape(self.error_model_rule)}</small></p>"
-                + self.table.to_html(index=False, float_format="{:.4g}".format))
+                + table_html(self.table))
 
     # -- figures ----------------------------------------------------------------------------------------------
     def plot_models(self, horizon_months: float = 12.0, *, note: str = ""):

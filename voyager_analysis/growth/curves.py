@@ -55,6 +55,7 @@ from voyager_analysis import config
 from voyager_analysis.errors import ConvergenceError, ConvergenceWarning, InputError, unknown_name
 from voyager_analysis.results import Results
 from voyager_analysis.stats.residuals import residual_diagnostics
+from voyager_analysis.tables import table_html
 
 #: Starting points actually optimised (the best of the automatic candidates by initial fit).
 MAX_STARTS = 3
@@ -369,7 +370,7 @@ class GrowthModel(Results):
         scale = "log(users)" if self.error_model == "multiplicative" else "users"
         head = (f"<p><b>{html.escape(self.title)}</b>: least squares on {scale} ({self.error_model} errors); "
                 f"AICc {self.aicc_:.2f}, RMSE(log) {self.rmse_:.4f}; {html.escape(self.message_)}</p>")
-        return head + self.summary().to_html(float_format="{:.4g}".format)
+        return head + table_html(self.summary())
 
     def _payload(self) -> dict[str, Any]:
         return {"model": self.name, "error_model": self.error_model, "params": self.params_,

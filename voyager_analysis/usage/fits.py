@@ -19,6 +19,7 @@ from voyager_analysis import config
 from voyager_analysis.errors import InputError, located, unknown_name
 from voyager_analysis.results import Results
 from voyager_analysis.stats.hac import HACRegression, check_series, hac_regression
+from voyager_analysis.tables import table_html
 
 #: Per-user activity metrics (column of the metrics frame -> what one unit is).
 ACTIVITY_METRICS = {
@@ -139,7 +140,7 @@ class ActivityFit(Results):
 
     def _repr_html_(self) -> str:
         head = f"<p><b>{html.escape(self.title)}</b> ({self.metric} per user): {html.escape(self.method)}</p>"
-        return head + self.summary().to_html(float_format="{:.4g}".format)
+        return head + table_html(self.summary())
 
 
 def fit_activity(df, metric: str = "messages", *, time: bool = True, alpha: float = 0.05,
@@ -291,7 +292,7 @@ class StorageFit(Results):
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(self.title)}</b>: {html.escape(self.method)}</p>" + self.summary().to_html(float_format="{:.4g}".format)
+        return f"<p><b>{html.escape(self.title)}</b>: {html.escape(self.method)}</p>" + table_html(self.summary())
 
 
 def fit_storage(df, *, alpha: float = 0.05, seed: int = config.DEFAULT_SEED) -> StorageFit:
@@ -387,7 +388,7 @@ class ShareTrend(Results):
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(self.title)}</b>: {html.escape(self.method)}</p>" + self.summary().to_html(float_format="{:.4g}".format)
+        return f"<p><b>{html.escape(self.title)}</b>: {html.escape(self.method)}</p>" + table_html(self.summary())
 
 
 def fit_sonnet_share(df, *, link: str = "linear", alpha: float = 0.05,
