@@ -188,17 +188,19 @@ def read_csv(
     required: Iterable[str],
     optional: Iterable[str] = (),
     optional_patterns: Iterable[str] = (),
+    text: str | None = None,
 ):
     """Read a CSV into a DataFrame of strings-or-numbers with checked column names.
 
-    Lines starting with ``#`` are comments. Unknown columns are errors that suggest the nearest known
+    ``text``: the file's contents when the caller has already read them (:func:`read_text`), so a file is read
+    once. Lines starting with ``#`` are comments. Unknown columns are errors that suggest the nearest known
     name; missing required columns are errors. Values are not converted here (see :func:`to_number`).
     """
     import csv
 
     import pandas as pd
 
-    text = read_text(path)
+    text = read_text(path) if text is None else text
     lines = [ln for ln in text.split("\n") if not ln.lstrip().startswith("#")]
     body = "\n".join(lines)
     if not body.strip():

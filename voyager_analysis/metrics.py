@@ -89,7 +89,10 @@ def load_metrics(path: str | Path | None = None):
     import pandas as pd
 
     path = Path(path) if path is not None else config.EXAMPLE_METRICS_CSV
-    raw = read_csv(path, required=["month", "users"], optional=list(SCHEMA))
+    from voyager_analysis.files import read_text
+
+    text = read_text(path)  # read once: the table and its '# billed:' line
+    raw = read_csv(path, required=["month", "users"], optional=list(SCHEMA), text=text)
     out = pd.DataFrame({"month": raw["month"].astype(str)})
     for i, m in enumerate(out["month"]):
         if not MONTH_RE.match(m):
@@ -122,9 +125,7 @@ def load_metrics(path: str | Path | None = None):
     idx = month_number(out["month"])
     missing = [month_str(m) for m in sorted(set(range(int(idx[0]), int(idx[-1]) + 1)) - set(int(i) for i in idx))]
     out.attrs["source"] = display_path(path)
-    from voyager_analysis.files import read_text
-
-    out.attrs["billed"] = parse_billed_line(read_text(path))
+    out.attrs["billed"] = parse_billed_line(text)
     out.attrs["missing_months"] = missing  # gaps are allowed: fits use the real time index (months_since_start)
     if missing:
         out.attrs["note"] = (f"{len(missing)} month(s) missing ({', '.join(missing[:6])}"
