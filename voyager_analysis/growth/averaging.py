@@ -37,8 +37,10 @@ ALREADY_ABOVE = "already above this level before the data start"
 GRID_STEP_MONTHS = 0.1
 #: At most this many grid points (a coarser step on long series).
 MAX_GRID_POINTS = 4000
-#: Rolling origins before the scored ones whose errors set the interval inflation.
-CALIBRATION_ORIGINS = 8
+#: At most this many rolling origins before the scored ones set the interval inflation (every feasible earlier
+#: origin up to this cap: a series' early history is part of the method's track record, and the conformal
+#: quantile needs about 20 errors before it stops being simply the largest one).
+CALIBRATION_ORIGINS = 16
 
 
 def akaike_weights(models: dict[Any, GrowthModel]) -> dict[Any, float]:
@@ -61,18 +63,40 @@ def mixture_log_draws(models: dict[Any, GrowthModel], weights: dict[Any, float],
         raise InputError("no converged growth model to draw from")
     rng = np.random.default_rng(seed)
     counts = rng.multinomial(n_sim, np.array([weights[k] for k in keys]) / sum(weights[k] for k in keys))
-    parts = [models[k].simulate_log_users(t, int(c), int(rng.integers(2**31)))
-             for k, c in zip(keys, counts) if c > 0]
+    parts = [_valid_draws(models[k], t, int(c), rng) for k, c in zip(keys, counts) if c > 0]
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        raise InputError("no growth model gives valid draws (every parameter draw is outside its curve's domain)")
     return np.concatenate(parts, axis=0)
 
 
-def inflate(draws: np.ndarray, factor: float) -> np.ndarray:
-    """Draws spread ``factor`` times further from their per-column median (log scale)."""
+def _valid_draws(model: GrowthModel, t: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray | None:
+    """``count`` draws of a candidate; the paths that are not a number where its fitted curve is (a parameter draw
+    of the normal approximation outside the curve's domain, e.g. a Richards shape below 0) are replaced by
+    resampled valid ones: the candidate keeps its share of the mixture, and its approximation is truncated to its
+    domain. None when no path is valid (the candidate drops out). Unhandled, one NaN path turns every quantile
+    into NaN."""
+    draws = model.simulate_log_users(t, count, int(rng.integers(2**31)))
+    with np.errstate(all="ignore"):
+        defined = ~np.isnan(np.log(model.predict(t)))  # e.g. Bass before its start is undefined for every path
+    ok = ~np.isnan(draws[:, defined]).any(axis=1)
+    if ok.all():
+        return draws
+    if not ok.any():
+        return None
+    return draws[ok][rng.integers(0, int(ok.sum()), size=count)]
+
+
+def inflate(draws: np.ndarray, factor: float, t=None, t_last: float | None = None) -> np.ndarray:
+    """Draws spread ``factor`` times further from their per-column median (log scale); with months ``t`` and
+    the last observed month ``t_last``, only the columns after it: the factor is learnt from forecast errors, so
+    it widens forecasts, not the fitted stretch (where it would move milestones already observed)."""
     if factor == 1.0:
         return draws
     med = np.quantile(draws, 0.5, axis=0, method="inverted_cdf")
+    ahead = np.ones(draws.shape[1], dtype=bool) if t is None else np.asarray(t, dtype=float) > t_last
     with np.errstate(invalid="ignore"):
-        return np.where(np.isfinite(draws), med + factor * (draws - med), draws)
+        return np.where(np.isfinite(draws) & ahead, med + factor * (draws - med), draws)
 
 
 def quantile_band(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -121,8 +145,8 @@ def rolling_calibration(t, users, names, *, horizon: int = 3, n_origins: int = 5
     and error model is refitted on rows ``< k`` (one start each) and the next ``horizon`` rows are forecast from
     the Akaike-weighted mixture. Each observed value gives a standardised error ``z = (log y - median) / half``
     (``half``: half the width of the mixture's log-scale interval; ``|z| <= 1`` means inside). The *inflation*
-    known at origin ``k`` is ``phi = max(1, q * rms(z))`` over the errors whose month is before ``k``
-    The last
+    known at origin ``k`` is the conformal ``level`` quantile of ``|z|`` (at least 1, :func:`_inflation`) over the
+    errors whose month is before ``k``, from every feasible earlier origin up to ``n_learn`` of them. The last
     ``n_origins`` origins are scored with their own ``phi`` (nothing from the future), so ``coverage`` is an
     honest out-of-sample figure; ``coverage_uninflated`` is the same without ``phi``; ``inflation`` is ``phi``
     from every error, applied by :class:`~voyager_analysis.growth.GrowthComparison` to its intervals.

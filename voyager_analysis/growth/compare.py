@@ -113,7 +113,7 @@ class GrowthComparison(Results):
                 raise ConvergenceError("no growth model converged on these data; see the comparison table")
             with np.errstate(all="ignore"):
                 draws = mixture_log_draws(self.candidates, self.weights, t, self.n_sim, self.seed)
-                self._draws[key] = inflate(draws, self.inflation)
+                self._draws[key] = inflate(draws, self.inflation, t, float(self.t.max()))
         return self._draws[key]
 
     def _grid(self) -> np.ndarray:

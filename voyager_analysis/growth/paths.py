@@ -42,7 +42,8 @@ class MonthMapper:
             if weights:
                 from voyager_analysis.growth.averaging import inflate, mixture_log_draws
 
-                draws = inflate(mixture_log_draws(growth.candidates, weights, grid, n_sim, seed), growth.inflation)
+                draws = inflate(mixture_log_draws(growth.candidates, weights, grid, n_sim, seed), growth.inflation,
+                                grid, float(np.max(growth.t)))
             else:
                 draws = model.simulate_log_users(grid, n_sim, seed)  # (n_sim, 2 n)
         self.point_log, self.int_log = point[:n], point[n:]  # log users at m + 0.5 and at m
