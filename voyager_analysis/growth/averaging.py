@@ -138,7 +138,7 @@ def month_summary(months: np.ndarray, level: float) -> dict[str, Any]:
 def rolling_calibration(t, users, names, *, horizon: int = 3, n_origins: int = 5, min_train: int = 8,
                         level: float = 0.95, error_models=ERROR_MODELS, n_sim: int = 2000,
                         seed: int = config.DEFAULT_SEED, ceiling: float | None = None,
-                        n_learn: int = CALIBRATION_ORIGINS) -> dict[str, Any]:
+                        n_learn: int = CALIBRATION_ORIGINS, cache: dict | None = None) -> dict[str, Any]:
     """Rolling-origin check of the model-averaged ``level`` prediction interval, and its inflation factor.
 
     At each origin ``k`` (the last ``n_origins + n_learn`` with at least ``min_train`` rows) every candidate curve
@@ -160,19 +160,10 @@ def rolling_calibration(t, users, names, *, horizon: int = 3, n_origins: int = 5
                 "horizon": horizon, "inflation": 1.0}
     origins = [k for k in range(n - n_origins - n_learn, n) if k >= min_train]
     errors = []  # (origin, target row, z)
+    cache = {} if cache is None else cache
     for i, k in enumerate(origins):
-        fits = {}
-        for name in names:
-            for em in error_models:
-                m = make_model(name, level, em)
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", ConvergenceWarning)
-                        m.fit(t[:k], y[:k], max_starts=1)
-                except InputError:  # e.g. a constant stretch: no curve at this origin
-                    continue
-                if m.converged_ and not _above_ceiling(m, ceiling):
-                    fits[(name, em)] = m
+        fits = {(name, em): m for name in names for em in error_models
+                if (m := origin_fit(cache, name, em, level, t, y, k)).converged_ and not _above_ceiling(m, ceiling)}
         weights = akaike_weights(fits)
         if not weights:
             continue
@@ -207,8 +198,26 @@ def _inflation(z: list[float], level: float) -> float:
     return max(1.0, float(a[rank - 1]))
 
 
+def origin_fit(cache: dict, name: str, error_model: str, level: float, t: np.ndarray, y: np.ndarray,
+               k: int) -> GrowthModel:
+    """Curve ``name`` with ``error_model`` fitted (one start) on the first ``k`` rows, memoised in ``cache`` so
+    that the rolling-origin error table and the calibration share their fits. A fit that cannot start (e.g. a
+    constant stretch of data) comes back not converged; one at a search bound is used like any other."""
+    key = (name, error_model, k)
+    if key not in cache:
+        m = make_model(name, level, error_model)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                m.fit(t[:k], y[:k], max_starts=1)
+        except InputError:
+            m.converged_ = False
+        cache[key] = m
+    return cache[key]
+
+
 def rolling_origin(t, users, models, *, horizon: int = 3, n_origins: int = 5, min_train: int = 8,
-                   level: float = 0.95, max_starts: int = 1, error_models: dict | None = None):
+                   level: float = 0.95, error_models: dict | None = None, cache: dict | None = None):
     """Fit each model on the first k rows and predict the next ``horizon`` rows, for up to ``n_origins``
     origins ending at ``n - horizon``. ``error_models`` maps a model to its error model (default
     multiplicative). Returns a long DataFrame ``model``, ``origin`` (k), ``step``, ``error_log`` (log predicted -
@@ -220,16 +229,10 @@ def rolling_origin(t, users, models, *, horizon: int = 3, n_origins: int = 5, mi
     n = t.size
     last = n - horizon
     origins = [k for k in range(last - n_origins + 1, last + 1) if k >= min_train]
-    rows = []
+    rows, cache = [], ({} if cache is None else cache)
     for name in models:
         for k in origins:
-            m = make_model(name, level, (error_models or {}).get(name, "multiplicative"))
-            try:
-                with warnings.catch_warnings():  # an origin's fit at a bound is scored like any other
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    m.fit(t[:k], y[:k], max_starts=max_starts)
-            except InputError:  # e.g. a constant stretch of data: no curve for this origin
-                m.converged_ = False
+            m = origin_fit(cache, name, (error_models or {}).get(name, "multiplicative"), level, t, y, k)
             future = slice(k, min(k + horizon, n))
             if m.converged_:
                 with np.errstate(all="ignore"):

@@ -459,8 +459,9 @@ def fit_growth(data, models="auto", *, level: float = 0.95, horizon: int = 3, n_
                                       f"{ceiling:,.4g}: left out of the average")
     curve_weight = {name: sum(w for (n, _), w in weights.items() if n == name) for name in names}
     best = min((m.aicc_ for m in usable.values()), default=math.nan)
+    origin_fits: dict = {}  # shared by the error table and the calibration
     holdout = rolling_origin(t, users, names, horizon=horizon, n_origins=n_origins, level=level,
-                             error_models={k: m.error_model for k, m in fitted.items()})
+                             error_models={k: m.error_model for k, m in fitted.items()}, cache=origin_fits)
     mape = (holdout.assign(abs_err=holdout.error_log.abs() * 100).groupby("model")["abs_err"].mean()
             if len(holdout) else pd.Series(dtype=float))
     rows = [{"model": k, "error_model": m.error_model, "n_params": m.n_params, "aicc": m.aicc_,
@@ -482,7 +483,7 @@ def fit_growth(data, models="auto", *, level: float = 0.95, horizon: int = 3, n_
     if calibrate:
         calibration = rolling_calibration(t, users, [n for n in names if not (down and n != "exponential")],
                                           horizon=horizon, n_origins=n_origins, level=level, error_models=ems,
-                                          n_sim=n_sim, seed=seed, ceiling=ceiling)
+                                          n_sim=n_sim, seed=seed, ceiling=ceiling, cache=origin_fits)
     offset = _roadmap_offset(months[0], roadmap) if months is not None and roadmap is not None else None
     return GrowthComparison(models=fitted, table=table, selected=selected, t=t, users=users, months=months,
                             roadmap_offset=offset, holdout=holdout, source=source, level=level, roadmap=roadmap,
