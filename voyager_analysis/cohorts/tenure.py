@@ -128,7 +128,7 @@ def usage_by_tenure(cells, quantity: str, *, level: float = 0.95) -> TenureUsage
     """:class:`TenureUsage` of ``quantity`` from cohort-age cells (``cohort``, ``age_months``, ``active_users``
     and the column ``quantity`` holding the sum over those users). Cells with no active user or no usage are
     left out of the fit (log scale)."""
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import WLS  # not statsmodels.api: ~0.6 s more of imports
 
     missing = {"cohort", "age_months", "active_users", quantity} - set(cells.columns)
     if missing:
@@ -144,7 +144,7 @@ def usage_by_tenure(cells, quantity: str, *, level: float = 0.95) -> TenureUsage
     names, codes = np.unique(groups, return_inverse=True)
     w = c["active_users"].to_numpy(dtype=float)
     X = np.column_stack([c["age_months"].to_numpy(dtype=float), np.eye(len(names))[codes]])
-    fit = sm.WLS(np.log(c["per_user"].to_numpy(dtype=float)), X, weights=w) \
+    fit = WLS(np.log(c["per_user"].to_numpy(dtype=float)), X, weights=w) \
         .fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
     return TenureUsage(quantity=quantity, cells=c.reset_index(drop=True), params=np.asarray(fit.params),
                        cov=np.asarray(fit.cov_params()), level_weights=np.bincount(codes, weights=w) / w.sum(),

@@ -82,6 +82,9 @@ def _papermill(task: Mapping[str, Any], out_ipynb: Path) -> dict | None:
         pm.execute_notebook(task["path"], str(out_ipynb), parameters=task["parameters"], kernel_name=KERNEL_NAME,
                             cwd=task["cwd"], progress_bar=False, log_output=False,
                             request_save_on_cell_execute=False, start_timeout=180,
+                            # outputs are collected when the last cell ends and the kernel writes nothing
+                            # after it, so it is stopped at once instead of waiting ~0.4 s for a graceful exit
+                            shutdown_kernel="immediate",
                             execution_timeout=task["timeout_s"],
                             extra_arguments=["--IPKernelApp.log_level=CRITICAL",
                                              f"--IPKernelApp.exec_lines=import {TRACE_MODULE}"])

@@ -98,6 +98,7 @@ class _Run:
                        "git": provenance.git_commit(config.ROOT), "exploration": plan.exploration}
         self.earlier = runs.list_runs(plan.out_dir)
         self.records: dict[str, dict] = {}
+        self.pool = None
 
     # --- scheduling --------------------------------------------------------------------------------------
 
@@ -123,16 +124,25 @@ class _Run:
                 "tmp_dir": str(self.tmp_dir), "data_dir": str(self.plan.data_dir), "timeout_s": self.plan.timeout_s,
                 "show_code": self.plan.show_code, "scrub": self.scrub, "run": self.header, "reuse_key": key}
 
+    def _pool(self, n_tasks: int):
+        """The run's worker pool, started on first use and kept for the summary (a second pool would spend
+        about a second starting its workers while every other notebook is done)."""
+        if self.pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(max_workers=min(self.plan.jobs, n_tasks),
+                                            mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=execute.init_worker,
+                                            initargs=(execute.kernel_environment(self.plan.jobs),))
+        return self.pool
+
     def _execute(self, tasks: list[dict]) -> None:
         if not tasks:
             return
-        import multiprocessing
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures import FIRST_COMPLETED, wait
 
-        pool = ProcessPoolExecutor(max_workers=min(self.plan.jobs, len(tasks)),
-                                   mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=execute.init_worker,
-                                   initargs=(execute.kernel_environment(self.plan.jobs),))
+        pool = self._pool(len(tasks))
         try:
             pending = {}
             for task in tasks:
@@ -149,12 +159,17 @@ class _Run:
                                  f"{error_text(record['error'])}")
                     else:
                         self.say(f"{task['name']}: ok in {record['duration_s']:.1f}s")
-            pool.shutdown(wait=True)
         except BaseException:
             for proc in list(getattr(pool, "_processes", {}).values()):  # no public way to stop a task
                 proc.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
             raise
+
+    def _close_pool(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+            self.pool = None
 
     def execute_all(self) -> dict:
         plan = self.plan
@@ -162,10 +177,13 @@ class _Run:
                  + (", exploration" if plan.exploration else "") + (", --force" if plan.force else ""))
         before = {r["name"]: float(r["duration_s"]) for m in self.earlier[:1] for r in m["notebooks"]}
         first = sorted((s for s in plan.notebooks if not s.is_summary), key=lambda s: -before.get(s.name, 1e9))
-        self._execute([t for s in first if (t := self._reuse_or_task(s, self._key(s))) is not None])
-        siblings = {n: [r["status"], r.get("results")] for n, r in sorted(self.records.items())}
         last = [s for s in plan.notebooks if s.is_summary]
-        self._execute([t for s in last if (t := self._reuse_or_task(s, self._key(s, siblings))) is not None])
+        try:
+            self._execute([t for s in first if (t := self._reuse_or_task(s, self._key(s))) is not None])
+            siblings = {n: [r["status"], r.get("results")] for n, r in sorted(self.records.items())}
+            self._execute([t for s in last if (t := self._reuse_or_task(s, self._key(s, siblings))) is not None])
+        finally:
+            self._close_pool()
         return self._manifest()
 
     # --- the manifest and publishing ----------------------------------------------------------------------
