@@ -27,7 +27,7 @@ from pathlib import Path
 
 FULL_VS_SERIAL = 0.4
 UNCHANGED_VS_FULL = 0.1
-REPEATS = 2
+REPEATS = 3
 
 
 def _snapshot(root: Path, dest: Path) -> dict[str, str]:

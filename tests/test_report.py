@@ -82,6 +82,7 @@ def make_project(root: Path, *, slow: bool = False) -> Path:
     _notebook(nbs / "00_summary.ipynb", "Summary of the run",
               "run_dir: str = '.'  # folder of this run's executed notebooks",
               ["from pathlib import Path\nfrom voyager_analysis.nbtools import read_results\n"
+               "from voyager_analysis.summary.run import wait_for_run\nwait_for_run(Path(run_dir))\n"
                "found = {p.stem: read_results(p) for p in sorted(Path(run_dir).glob('*.ipynb')) "
                "if not p.name.startswith('00_')}"],
               "{'notebooks_seen': sorted(found), 'alpha_cost_usd': (found.get('01_alpha') or {}).get('cost_usd')}")

@@ -127,6 +127,8 @@ def test_reuse_of_unchanged_notebooks_in_real_runs(tmp_path, monkeypatch):
 
     forced = report.run_report(**kw, force=True)
     assert not any(r["reused_from"] for r in forced["notebooks"]) and forced["options"]["force"]
+    # with --force the summary is queued with the others and waits for them: it still sees every notebook
+    assert _nbs(forced)["00_summary"]["results"]["notebooks_seen"] == ["01_alpha", "02_beta"]
 
     what_if = report.run_report(**kw, parameters=["users=300"])  # an exploration: 01_alpha runs again
     nbs = _nbs(what_if)

@@ -263,6 +263,31 @@ def test_collect_results_reads_executed_notebooks_only(tmp_path):
     assert summary.collect_results(None).results == {}
 
 
+def test_collect_results_waits_while_the_runner_marks_the_run_as_still_executing(tmp_path):
+    """The report runner may start the summary early (``--force``); it marks the folder until the other notebooks
+    are done. collect_results must not read before the marker goes, and must not wait without one."""
+    import threading
+    import time
+
+    from voyager_analysis.summary.run import PENDING_MARKER
+
+    marker = tmp_path / PENDING_MARKER
+    marker.touch()
+
+    def finish():
+        time.sleep(0.4)
+        write_executed(tmp_path / "03_costs.ipynb", {"x": 1.5})
+        marker.unlink()
+
+    threading.Thread(target=finish).start()
+    t = time.perf_counter()
+    run = summary.collect_results(tmp_path)
+    assert time.perf_counter() - t >= 0.4 and run.results == {"03_costs": {"x": 1.5}}
+    t = time.perf_counter()
+    assert summary.collect_results(tmp_path).results == {"03_costs": {"x": 1.5}}
+    assert time.perf_counter() - t < 0.4
+
+
 def test_collect_results_types_each_payload_by_its_contract(tmp_path, roadmap, claimed):
     from voyager_analysis.contracts import ContractError
     from voyager_analysis.contracts.routing import Payload

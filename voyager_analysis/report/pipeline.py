@@ -19,6 +19,7 @@ from voyager_analysis.errors import InputError, display_path
 from voyager_analysis.report import execute, provenance, runs
 from voyager_analysis.report.html import INDEX_NAME, error_text, results_json_text
 from voyager_analysis.report.plan import RUN_DIR_PARAMETER, NotebookSpec, RunPlan, plan_run
+from voyager_analysis.summary.run import PENDING_MARKER
 
 
 class _Progress:
@@ -137,17 +138,22 @@ class _Run:
                                             initargs=(execute.kernel_environment(self.plan.jobs),))
         return self.pool
 
-    def _execute(self, tasks: list[dict]) -> None:
+    def _submit(self, tasks: list[dict], note: str = "") -> dict:
+        """Queue ``tasks`` on the pool (first in, first out); returns {future: task}."""
         if not tasks:
-            return
+            return {}
+        pool = self._pool(len(tasks))
+        pending = {}
+        for task in tasks:
+            self.say(f"{task['name']}: running{note}")
+            pending[pool.submit(execute.run_notebook, task)] = task
+        return pending
+
+    def _collect(self, pending: dict) -> None:
+        """Wait for the futures of ``pending`` and store their records."""
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        pool = self._pool(len(tasks))
         try:
-            pending = {}
-            for task in tasks:
-                self.say(f"{task['name']}: running")
-                pending[pool.submit(execute.run_notebook, task)] = task
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -160,6 +166,7 @@ class _Run:
                     else:
                         self.say(f"{task['name']}: ok in {record['duration_s']:.1f}s")
         except BaseException:
+            pool = self.pool
             for proc in list(getattr(pool, "_processes", {}).values()):  # no public way to stop a task
                 proc.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
@@ -178,10 +185,24 @@ class _Run:
         before = {r["name"]: float(r["duration_s"]) for m in self.earlier[:1] for r in m["notebooks"]}
         first = sorted((s for s in plan.notebooks if not s.is_summary), key=lambda s: -before.get(s.name, 1e9))
         last = [s for s in plan.notebooks if s.is_summary]
+        tasks = [t for s in first if (t := self._reuse_or_task(s, self._key(s))) is not None]
+        # With --force every notebook executes, so the summary's kernel can start (and import) as soon as a
+        # worker is free; it waits for the marker to go before it reads the other notebooks' results. Without
+        # --force its reuse depends on their results, so it is decided after them.
+        early = plan.force and bool(tasks) and plan.jobs > 1 and all(RUN_DIR_PARAMETER in s.parameters for s in last)
         try:
-            self._execute([t for s in first if (t := self._reuse_or_task(s, self._key(s))) is not None])
+            pending, waiting = self._submit(tasks), {}
+            if early:
+                (self.tmp_dir / PENDING_MARKER).touch()
+                waiting = self._submit([self._reuse_or_task(s, "") for s in last],
+                                       " (queued now: its kernel starts when a worker is free, then waits for the other notebooks)")
+            self._collect(pending)
+            (self.tmp_dir / PENDING_MARKER).unlink(missing_ok=True)
             siblings = {n: [r["status"], r.get("results")] for n, r in sorted(self.records.items())}
-            self._execute([t for s in last if (t := self._reuse_or_task(s, self._key(s, siblings))) is not None])
+            for task in waiting.values():
+                task["reuse_key"] = self._key(next(s for s in last if s.name == task["name"]), siblings)
+            self._collect(waiting or self._submit(
+                [t for s in last if (t := self._reuse_or_task(s, self._key(s, siblings))) is not None]))
         finally:
             self._close_pool()
         return self._manifest()

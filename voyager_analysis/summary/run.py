@@ -19,6 +19,11 @@ from voyager_analysis.errors import InputError, display_path
 SUMMARY_PREFIX = "00_"
 LATEST_LINK = "latest"
 LATEST_TXT = "latest.txt"
+#: In a run folder while the report runner still executes that run's other notebooks: with ``--force`` the
+#: summary's kernel starts as soon as a worker is free and :func:`collect_results` waits for the file to go.
+PENDING_MARKER = ".notebooks-running"
+#: How often (seconds) :func:`wait_for_run` looks for the marker.
+PENDING_POLL_S = 0.05
 
 
 def latest_run_dir(reports_dir: str | Path | None = None) -> Path | None:
@@ -96,6 +101,7 @@ def collect_results(run_dir: str | Path | None) -> Run:
     run = Run(Path(run_dir) if run_dir is not None else None)
     if run_dir is None:
         return run
+    wait_for_run(Path(run_dir))
     for path in sorted(Path(run_dir).glob("*.ipynb")):
         if path.name.startswith((SUMMARY_PREFIX, ".")):
             continue
@@ -108,6 +114,16 @@ def collect_results(run_dir: str | Path | None) -> Run:
         except ContractError as err:
             run.invalid[path.stem] = str(err)
     return run
+
+
+def wait_for_run(run_dir: Path) -> None:
+    """Return once ``run_dir`` holds no :data:`PENDING_MARKER` (at once for a finished run). The runner removes
+    the marker when the other notebooks are done, or the whole folder if it stops; the notebook's cell timeout
+    bounds the wait."""
+    import time
+
+    while (run_dir / PENDING_MARKER).exists():
+        time.sleep(PENDING_POLL_S)
 
 
 def expected_notebooks(notebooks_dir: str | Path | None = None) -> list[str]:
