@@ -186,10 +186,12 @@ class _Run:
         first = sorted((s for s in plan.notebooks if not s.is_summary), key=lambda s: -before.get(s.name, 1e9))
         last = [s for s in plan.notebooks if s.is_summary]
         tasks = [t for s in first if (t := self._reuse_or_task(s, self._key(s))) is not None]
-        # With --force every notebook executes, so the summary's kernel can start (and import) as soon as a
-        # worker is free; it waits for the marker to go before it reads the other notebooks' results. Without
-        # --force its reuse depends on their results, so it is decided after them.
-        early = plan.force and bool(tasks) and plan.jobs > 1 and all(RUN_DIR_PARAMETER in s.parameters for s in last)
+        # When the summary will execute whatever the others give (--force, or no earlier summary to reuse), its
+        # kernel can start (and import) as soon as a worker is free; it waits for the marker to go before it
+        # reads the other notebooks' results. Otherwise its reuse depends on their results: decided after them.
+        reusable = {r.get("name") for m in self.earlier for r in m.get("notebooks", []) if r.get("status") == "ok"}
+        early = ((plan.force or not any(s.name in reusable for s in last)) and bool(tasks) and plan.jobs > 1
+                 and all(RUN_DIR_PARAMETER in s.parameters for s in last))
         try:
             pending, waiting = self._submit(tasks), {}
             if early:
