@@ -223,3 +223,18 @@ def test_neighbouring_ticks_never_read_the_same():
         assert len(texts) == len(set(texts)) > 2, texts
         assert not any("e" in t for t in texts), texts
         plt.close(fig)
+
+
+def test_forecast_fan_axis_follows_the_data_not_a_band_that_reaches_zero_users(example_metrics, roadmap):
+    """With additive errors the fan's lower end reaches 'no users' (1e-300) in the first months; the log axis must
+    still show the data (a regression drew it from 1e-151 to 1e13, the data a flat line)."""
+    from voyager_analysis import growth
+
+    comp = growth.fit_growth(example_metrics, roadmap=roadmap, calibrate=False)
+    assert comp.band(comp.t[:1]).low.iat[0] < 1  # the precondition: the band does reach zero users
+    fig = comp.plot_forecast(12)
+    bottom, top = fig.axes[0].get_ylim()
+    users = example_metrics.users.to_numpy()
+    assert bottom <= users.min() and top >= users.max()
+    assert np.log10(top / bottom) < 6  # 188 to ~100K users: a few decades, not hundreds
+    plt.close(fig)

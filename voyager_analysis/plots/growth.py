@@ -35,7 +35,12 @@ def forecast_fan(comparison, horizon_months: float = 12.0, level: float = 0.95, 
             label="roadmap milestone (month, users)")
     ax.axvline(t_obs.max(), color="#888888", lw=0.8, ls=":")
     if log_scale:
+        # an additive-error band can reach "no users" (drawn as 1e-300) in the first months: the axis follows
+        # the data and the median, and the band runs off its bottom instead of stretching it over 300 decades
         ax.set_yscale("log")
+        seen = np.concatenate([users, fan["users"].to_numpy(), fan["high"].to_numpy()])
+        seen = seen[np.isfinite(seen) & (seen > 0)]
+        ax.set_ylim(float(np.nanmin(np.concatenate([users, fan["users"].to_numpy()]))) / 5, float(seen.max()) * 1.5)
     ax.set_xlabel("months since the first data row")
     ax.set_ylabel("monthly active users")
     ax.yaxis.set_major_formatter(lambda y, _: f"{y:,.0f}")
