@@ -196,8 +196,8 @@ class _Run:
             pending, waiting = self._submit(tasks), {}
             if early:
                 (self.tmp_dir / PENDING_MARKER).touch()
-                waiting = self._submit([self._reuse_or_task(s, "") for s in last],
-                                       " (queued now: its kernel starts when a worker is free, then waits for the other notebooks)")
+                waiting = self._submit([self._reuse_or_task(s, "") for s in last], " (queued now: its kernel "
+                                       "starts when a worker is free, then waits for the other notebooks)")
             self._collect(pending)
             (self.tmp_dir / PENDING_MARKER).unlink(missing_ok=True)
             siblings = {n: [r["status"], r.get("results")] for n, r in sorted(self.records.items())}
